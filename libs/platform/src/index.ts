@@ -1,0 +1,4 @@
+export * from './config.js';
+export * from './clock.js';
+export * from './readiness.js';
+export * from './observability.module.js';
