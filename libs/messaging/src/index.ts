@@ -1,0 +1,5 @@
+export * from './bus.js';
+export * from './consumer.js';
+export * from './retry-policy.js';
+export * from './jetstream.context.js';
+export * from './jetstream.server.js';
