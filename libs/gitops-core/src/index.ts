@@ -1,0 +1,5 @@
+export * from './objects.js';
+export * from './manifests.js';
+export * from './ordering.js';
+export * from './revision.js';
+export * from './conditions.js';
