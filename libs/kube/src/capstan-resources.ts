@@ -1,0 +1,100 @@
+import { CustomObjectsApi, PatchStrategy, makeInformer, setHeaderOptions, type Informer, type KubeConfig, type ObjectCache } from '@kubernetes/client-node';
+import type { Condition, GitRef } from '@capstan/gitops-core';
+
+export const CAPSTAN_GROUP = 'capstan.dev';
+export const CAPSTAN_VERSION = 'v1alpha1';
+export const CAPSTAN_API_VERSION = `${CAPSTAN_GROUP}/${CAPSTAN_VERSION}`;
+
+interface Meta {
+  name: string;
+  namespace: string;
+  uid?: string;
+  generation?: number;
+  resourceVersion?: string;
+  annotations?: Record<string, string>;
+}
+
+export interface GitRepository {
+  apiVersion: typeof CAPSTAN_API_VERSION;
+  kind: 'GitRepository';
+  metadata: Meta;
+  spec: { url: string; ref?: GitRef; interval?: string; timeout?: string; secretRef?: { name: string }; suspend?: boolean; ignore?: string };
+  status?: GitRepositoryStatus;
+}
+
+export interface GitRepositoryStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  artifact?: { revision: string; sha: string; observedAt: string };
+}
+
+export interface Sync {
+  apiVersion: typeof CAPSTAN_API_VERSION;
+  kind: 'Sync';
+  metadata: Meta;
+  spec: {
+    sourceRef: { kind: 'GitRepository'; name: string; namespace?: string };
+    path?: string;
+    interval?: string;
+    prune?: boolean;
+    suspend?: boolean;
+    targetNamespace?: string;
+    timeout?: string;
+    wait?: boolean;
+    force?: boolean;
+    driftPolicy?: 'correct' | 'warn';
+  };
+  status?: SyncStatus;
+}
+
+export interface SyncStatus {
+  observedGeneration?: number;
+  conditions?: Condition[];
+  lastAppliedRevision?: string;
+  lastAttemptedRevision?: string;
+  inventory?: { entries: { id: string; v: string }[] };
+}
+
+const PLURAL = { GitRepository: 'gitrepositories', Sync: 'syncs' } as const;
+type CapstanKind = keyof typeof PLURAL;
+type ResourceOf<K extends CapstanKind> = K extends 'GitRepository' ? GitRepository : Sync;
+
+/** Reads, watches and updates status of Capstan's own custom resources. */
+export class CapstanResources {
+  private readonly custom: CustomObjectsApi;
+
+  constructor(private readonly kc: KubeConfig) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
+
+  async get<K extends CapstanKind>(kind: K, namespace: string, name: string): Promise<ResourceOf<K>> {
+    return (await this.custom.getNamespacedCustomObject({ group: CAPSTAN_GROUP, version: CAPSTAN_VERSION, namespace, plural: PLURAL[kind], name })) as ResourceOf<K>;
+  }
+
+  async list<K extends CapstanKind>(kind: K): Promise<ResourceOf<K>[]> {
+    const list = (await this.custom.listClusterCustomObject({ group: CAPSTAN_GROUP, version: CAPSTAN_VERSION, plural: PLURAL[kind] })) as {
+      items: ResourceOf<K>[];
+    };
+    return list.items;
+  }
+
+  /** A cluster-wide informer: one watch for all objects of the kind, resumed by the client on errors. */
+  informer<K extends CapstanKind>(kind: K): Informer<ResourceOf<K>> & ObjectCache<ResourceOf<K>> {
+    const path = `/apis/${CAPSTAN_GROUP}/${CAPSTAN_VERSION}/${PLURAL[kind]}`;
+    return makeInformer(this.kc, path, async () => {
+      const list = (await this.custom.listClusterCustomObject({ group: CAPSTAN_GROUP, version: CAPSTAN_VERSION, plural: PLURAL[kind] })) as {
+        items: ResourceOf<K>[];
+        metadata: { resourceVersion?: string };
+      };
+      return list as never;
+    });
+  }
+
+  /** Merge-patches the status subresource; status is only ever written through here. */
+  async patchStatus<K extends CapstanKind>(kind: K, namespace: string, name: string, status: ResourceOf<K>['status']): Promise<void> {
+    await this.custom.patchNamespacedCustomObjectStatus(
+      { group: CAPSTAN_GROUP, version: CAPSTAN_VERSION, namespace, plural: PLURAL[kind], name, body: { status } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+  }
+}
