@@ -32,3 +32,17 @@ describe('revisions', () => {
     assert.equal(shaOfRevision(`v1.0.0@sha1:${sha}`), sha);
   });
 });
+
+import { backoffDelay, parseDuration } from './index.js';
+
+describe('durations and backoff', () => {
+  it('parses Go-style durations and rejects garbage naming it', () => {
+    assert.equal(parseDuration('1m30s'), 90_000);
+    assert.equal(parseDuration('500ms'), 500);
+    assert.equal(parseDuration('2h'), 7_200_000);
+    assert.throws(() => parseDuration('10 minutes'), /invalid duration "10 minutes"/);
+  });
+  it('doubles the retry delay up to the cap', () => {
+    assert.deepEqual([1, 2, 3, 4, 10].map((n) => backoffDelay(n, 1_000, 5_000, 0.5)), [1_000, 2_000, 4_000, 5_000, 5_000]);
+  });
+});

@@ -98,3 +98,5 @@ export class CapstanResources {
     );
   }
 }
+
+export type ResourceInformer<T extends GitRepository | Sync> = Informer<T> & ObjectCache<T>;

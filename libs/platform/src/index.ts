@@ -2,3 +2,4 @@ export * from './config.js';
 export * from './clock.js';
 export * from './readiness.js';
 export * from './observability.module.js';
+export * from './bootstrap.js';

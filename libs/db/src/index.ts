@@ -1,0 +1,3 @@
+export * from './client.js';
+export * from './process-once.js';
+export * from './migrations/index.js';

@@ -1,0 +1,31 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import type { INestApplication } from '@nestjs/common';
+import type { CustomTransportStrategy } from '@nestjs/microservices';
+import { logLevels, type BaseConfig } from './config.js';
+
+export interface StartedService {
+  app: INestApplication;
+  /** The HTTP port actually bound (tests pass port 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts a Capstan service: the HTTP server (health, metrics, APIs) and, when given, the
+ * JetStream transport. Shutdown hooks are on so SIGTERM drains consumers before exit.
+ */
+export async function startService(
+  module: unknown,
+  config: Pick<BaseConfig, 'HTTP_PORT' | 'HTTP_HOST' | 'LOG_LEVEL'>,
+  transport?: CustomTransportStrategy,
+): Promise<StartedService> {
+  const app = await NestFactory.create(module as never, { logger: logLevels(config.LOG_LEVEL), bufferLogs: false });
+  app.enableShutdownHooks();
+  if (transport) app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
+  await app.startAllMicroservices();
+  await app.listen(config.HTTP_PORT, config.HTTP_HOST);
+  const address = app.getHttpServer().address() as { port: number } | string | null;
+  const port = typeof address === 'object' && address ? address.port : config.HTTP_PORT;
+  return { app, port, close: () => app.close() };
+}

@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { CLOCK, ObservabilityModule, Readiness, systemClock } from '@capstan/platform';
+import { Bus } from '@capstan/messaging';
+import { GitMirror } from '@capstan/git';
+import { CapstanResources, createKubeConfig } from '@capstan/kube';
+import { GIT_WATCHER_CONFIG, type GitWatcherConfig } from './config.js';
+import { RepositoryPoller } from './repository-poller.js';
+import { WatcherService } from './watcher.service.js';
+
+@Module({})
+export class GitWatcherModule {
+  /** Adapters are built outside and passed in, so tests and main wire the same module. */
+  static create(config: GitWatcherConfig, bus: Bus): DynamicModule {
+    const kc = createKubeConfig(config.KUBECONFIG);
+    return {
+      module: GitWatcherModule,
+      imports: [ObservabilityModule.forService('git-watcher')],
+      providers: [
+        { provide: GIT_WATCHER_CONFIG, useValue: config },
+        { provide: Bus, useValue: bus },
+        { provide: CLOCK, useValue: systemClock },
+        { provide: GitMirror, useValue: new GitMirror(config.GIT_CACHE_DIR) },
+        { provide: CapstanResources, useValue: new CapstanResources(kc) },
+        {
+          provide: 'bus-readiness',
+          inject: [Readiness],
+          useFactory: (r: Readiness) => r.register('nats', () => bus.healthCheck()),
+        },
+        RepositoryPoller,
+        WatcherService,
+      ],
+    };
+  }
+}

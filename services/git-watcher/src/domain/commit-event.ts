@@ -1,0 +1,41 @@
+import { COMMIT_OBSERVED_V1, commitObservedId, type CommitObservedV1 } from '@capstan/events';
+import { describeRef, formatRevision, type GitRef } from '@capstan/gitops-core';
+import type { CommitInfo } from '@capstan/git';
+
+export interface ObservedRepository {
+  namespace: string;
+  name: string;
+  url: string;
+  ref: GitRef;
+}
+
+/** The commit-observed event for a repository's new head. Pure: time comes in. */
+export function commitObservedEvent(repo: ObservedRepository, commit: CommitInfo, now: Date): CommitObservedV1 {
+  const revision = formatRevision(repo.ref, commit.sha);
+  return {
+    specversion: '1.0',
+    id: commitObservedId(repo.namespace, repo.name, commit.sha),
+    source: '/capstan/git-watcher',
+    type: COMMIT_OBSERVED_V1,
+    subject: `${repo.namespace}/${repo.name}`,
+    time: now.toISOString(),
+    datacontenttype: 'application/json',
+    data: {
+      repository: { namespace: repo.namespace, name: repo.name, url: repo.url },
+      ref: describeRef(repo.ref),
+      revision,
+      sha: commit.sha,
+      parents: commit.parents,
+      author: commit.author,
+      committer: commit.committer,
+      message: commit.message,
+      observedAt: now.toISOString(),
+    },
+  };
+}
+
+/** The ref a GitRepository follows, defaulting like Flux does to the `main` branch... of the spec. */
+export function refOf(spec: { ref?: GitRef }): GitRef {
+  const ref = spec.ref ?? {};
+  return ref.commit || ref.tag || ref.semver || ref.branch ? ref : { branch: 'main' };
+}

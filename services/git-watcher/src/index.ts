@@ -1,0 +1,2 @@
+export { startGitWatcher } from './service.js';
+export * from './config.js';

@@ -1,0 +1,134 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { backoffDelay, parseDuration } from '@capstan/gitops-core';
+import { CapstanResources, type GitRepository, type ResourceInformer } from '@capstan/kube';
+import { Readiness } from '@capstan/platform';
+import { GIT_WATCHER_CONFIG, type GitWatcherConfig } from './config.js';
+import { RepositoryPoller } from './repository-poller.js';
+
+/** Annotation that asks for a poll now (`capstan reconcile source/<name>` sets it), like Flux's requestedAt. */
+export const REQUESTED_AT = 'capstan.dev/reconcile-requested-at';
+
+interface Schedule {
+  timer?: NodeJS.Timeout;
+  running: boolean;
+  failures: number;
+  generation?: number;
+  requestedAt?: string;
+}
+
+/**
+ * Keeps one timer per GitRepository from a single cluster-wide watch. Polls for one repository
+ * never overlap; a failure backs off from RETRY_BASE_MS up to the repository's interval.
+ */
+@Injectable()
+export class WatcherService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('GitWatcher');
+  private readonly schedules = new Map<string, Schedule>();
+  private readonly repos = new Map<string, GitRepository>();
+  private informer?: ResourceInformer<GitRepository>;
+  private synced = false;
+  private stopped = false;
+
+  constructor(
+    private readonly resources: CapstanResources,
+    private readonly poller: RepositoryPoller,
+    private readonly readiness: Readiness,
+    @Inject(GIT_WATCHER_CONFIG) private readonly config: GitWatcherConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.readiness.register('gitrepository-watch', () => (this.synced ? Promise.resolve() : Promise.reject(new Error('watch not synced'))));
+    const informer = this.resources.informer('GitRepository');
+    this.informer = informer;
+    informer.on('add', (r) => this.upsert(r));
+    informer.on('update', (r) => this.upsert(r));
+    informer.on('delete', (r) => this.remove(r));
+    informer.on('error', (e: unknown) => {
+      this.synced = false;
+      this.logger.warn(`GitRepository watch failed, restarting: ${String(e)}`);
+      setTimeout(() => void this.startInformer(), 1_000);
+    });
+    await this.startInformer();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    for (const s of this.schedules.values()) clearTimeout(s.timer);
+    await this.informer?.stop();
+  }
+
+  private async startInformer(): Promise<void> {
+    if (this.stopped || !this.informer) return;
+    try {
+      await this.informer.start();
+      this.synced = true;
+    } catch (e) {
+      this.logger.warn(`cannot watch GitRepositories yet: ${String(e)}`);
+      setTimeout(() => void this.startInformer(), 2_000);
+    }
+  }
+
+  private upsert(repo: GitRepository): void {
+    const key = keyOf(repo);
+    this.repos.set(key, repo);
+    const schedule = this.schedules.get(key) ?? { running: false, failures: 0 };
+    this.schedules.set(key, schedule);
+    if (repo.spec.suspend) {
+      clearTimeout(schedule.timer);
+      return;
+    }
+    const requestedAt = repo.metadata.annotations?.[REQUESTED_AT];
+    const changed = schedule.generation !== repo.metadata.generation || schedule.requestedAt !== requestedAt;
+    schedule.generation = repo.metadata.generation;
+    schedule.requestedAt = requestedAt;
+    if (changed) this.arm(key, 0);
+  }
+
+  private remove(repo: GitRepository): void {
+    const key = keyOf(repo);
+    clearTimeout(this.schedules.get(key)?.timer);
+    this.schedules.delete(key);
+    this.repos.delete(key);
+  }
+
+  private arm(key: string, delayMs: number): void {
+    const schedule = this.schedules.get(key);
+    if (!schedule || this.stopped) return;
+    clearTimeout(schedule.timer);
+    schedule.timer = setTimeout(() => void this.run(key), delayMs);
+  }
+
+  private async run(key: string): Promise<void> {
+    const schedule = this.schedules.get(key);
+    const repo = this.repos.get(key);
+    if (!schedule || !repo || repo.spec.suspend) return;
+    if (schedule.running) return this.arm(key, 100);
+    schedule.running = true;
+    const interval = intervalOf(repo);
+    try {
+      const outcome = await this.poller.poll(repo);
+      schedule.failures = 0;
+      if (outcome.kind === 'published') this.logger.log(`${key}: new head ${outcome.sha}`);
+      this.arm(key, interval);
+    } catch (e) {
+      schedule.failures++;
+      const delay = backoffDelay(schedule.failures, this.config.RETRY_BASE_MS, interval, Math.random());
+      this.logger.warn(`${key}: ${e instanceof Error ? e.message : String(e)} (retry ${schedule.failures} in ${delay} ms)`);
+      this.arm(key, delay);
+    } finally {
+      schedule.running = false;
+    }
+  }
+}
+
+function keyOf(repo: GitRepository): string {
+  return `${repo.metadata.namespace}/${repo.metadata.name}`;
+}
+
+function intervalOf(repo: GitRepository): number {
+  try {
+    return parseDuration(repo.spec.interval ?? '1m');
+  } catch {
+    return 60_000; // the CRD's pattern rejects bad intervals; this only guards older objects
+  }
+}

@@ -1,0 +1,58 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseEvent } from '@capstan/events';
+import { decisionFor, type DecisionContext } from './decision.js';
+
+const sha = 'd'.repeat(40);
+const ctx: DecisionContext = {
+  sync: { namespace: 'apps', name: 'site', uid: 'u-1' },
+  triggerId: `commit:apps/site@${sha}`,
+  source: {
+    repository: 'apps/site',
+    url: 'file:///srv/site.git',
+    ref: 'branch/main',
+    revision: `main@sha1:${sha}`,
+    sha,
+    parents: [],
+    message: 'scale web to 3',
+    author: { name: 'Ada', email: 'ada@example.com', time: '2026-11-22T09:00:00.000Z' },
+    committer: { name: 'github-actions[bot]', email: 'bot@example.com', time: '2026-11-22T09:00:00.000Z' },
+  },
+  cluster: 'local',
+  now: new Date('2026-11-22T10:00:00Z'),
+  correlationId: 'c-1',
+};
+
+describe('decisionFor', () => {
+  it('credits the author, records the committer as a bot, and lists the change set as targets', () => {
+    const event = decisionFor(ctx, {
+      kind: 'applied',
+      changeSet: [
+        { apiVersion: 'v1', kind: 'Namespace', namespace: '', name: 'apps', action: 'unchanged' },
+        { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'apps', name: 'web', action: 'configured' },
+      ],
+    });
+    assert.deepEqual(parseEvent(event), event);
+    assert.equal(event.data.action, 'applied');
+    assert.equal(event.data.outcome, 'succeeded');
+    assert.deepEqual([event.data.actor.name, event.data.actor.kind, event.data.actor.evidence], ['Ada', 'person', 'commit-author']);
+    assert.deepEqual(event.data.actors.map((a) => a.kind), ['person', 'bot']);
+    assert.deepEqual(event.data.targets.map((t) => t.name), ['apps', 'web']);
+    assert.match(event.data.message, /1 unchanged, 1 configured/);
+  });
+
+  it('gives the same trigger the same id, and a failure its own id and evidence', () => {
+    const ok = decisionFor(ctx, { kind: 'applied', changeSet: [] });
+    assert.equal(decisionFor(ctx, { kind: 'applied', changeSet: [] }).id, ok.id);
+    assert.equal(ok.data.outcome, 'noop');
+    const failed = decisionFor(ctx, {
+      kind: 'failed',
+      reason: 'BuildFailed',
+      message: 'apps/bad.yaml (document 2): invalid YAML',
+      failures: [{ file: 'apps/bad.yaml', document: 1, message: 'invalid YAML' }],
+    });
+    assert.notEqual(failed.id, ok.id);
+    assert.equal(failed.data.reason, 'BuildFailed');
+    assert.deepEqual(failed.data.evidence, { failures: [{ file: 'apps/bad.yaml', document: 1, message: 'invalid YAML' }] });
+  });
+});

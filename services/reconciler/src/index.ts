@@ -1,0 +1,2 @@
+export { startReconciler } from './service.js';
+export * from './config.js';

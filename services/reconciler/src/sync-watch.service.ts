@@ -1,0 +1,175 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { GitSource } from '@capstan/events';
+import { GitMirror } from '@capstan/git';
+import { CapstanResources, isNotFound, type GitRepository, type ResourceInformer, type Sync } from '@capstan/kube';
+import { parseDuration } from '@capstan/gitops-core';
+import { Readiness } from '@capstan/platform';
+import { RECONCILER_CONFIG, type ReconcilerConfig } from './config.js';
+import { KeyedQueue } from './keyed-queue.js';
+import { SyncReconciler, TransientReconcileError, type ReconcileTrigger } from './sync-reconciler.js';
+
+export const REQUESTED_AT = 'capstan.dev/reconcile-requested-at';
+const DEFAULT_INTERVAL = '5m';
+
+/**
+ * Level-triggered side of the reconciler: one watch over all Syncs. A new Sync, a spec change,
+ * a reconcile request or the Sync's interval reconciles it against its source's current artifact.
+ * Commits arriving as events go through the same queue (see CommitConsumer).
+ */
+@Injectable()
+export class SyncWatchService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('SyncWatch');
+  private readonly queue: KeyedQueue;
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly seen = new Map<string, string>();
+  private informer?: ResourceInformer<Sync>;
+  private synced?: Promise<void>;
+  private stopped = false;
+
+  constructor(
+    private readonly resources: CapstanResources,
+    private readonly reconciler: SyncReconciler,
+    private readonly mirror: GitMirror,
+    private readonly readiness: Readiness,
+    @Inject(RECONCILER_CONFIG) config: ReconcilerConfig,
+  ) {
+    this.queue = new KeyedQueue(config.RECONCILE_CONCURRENCY);
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const informer = this.resources.informer('Sync');
+    this.informer = informer;
+    informer.on('add', (s) => this.changed(s));
+    informer.on('update', (s) => this.changed(s));
+    informer.on('delete', (s) => this.forget(s));
+    informer.on('error', (e: unknown) => {
+      this.logger.warn(`Sync watch failed, restarting: ${String(e)}`);
+      setTimeout(() => void this.start(), 1_000);
+    });
+    let ready = false;
+    this.readiness.register('sync-watch', () => (ready ? Promise.resolve() : Promise.reject(new Error('watch not synced'))));
+    this.synced = this.start().then(() => {
+      ready = true;
+    });
+    await this.synced;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers.values()) clearTimeout(t);
+    await this.informer?.stop();
+  }
+
+  /** Syncs that follow a repository, read from the watch cache. */
+  async syncsFor(repoNamespace: string, repoName: string): Promise<Sync[]> {
+    await this.synced;
+    return (this.informer?.list() ?? []).filter(
+      (s) => s.spec.sourceRef.name === repoName && (s.spec.sourceRef.namespace ?? s.metadata.namespace) === repoNamespace,
+    );
+  }
+
+  /** Reconciles one Sync (fresh from the API server) in the per-Sync queue. */
+  run(namespace: string, name: string, trigger: ReconcileTrigger): Promise<void> {
+    return this.queue.run(`${namespace}/${name}`, async () => {
+      let sync: Sync;
+      try {
+        sync = await this.resources.get('Sync', namespace, name);
+      } catch (e) {
+        if (isNotFound(e)) return; // deleted while queued
+        throw e;
+      }
+      if (sync.spec.suspend) return;
+      await this.reconciler.reconcile(sync, trigger);
+    });
+  }
+
+  private async start(): Promise<void> {
+    for (;;) {
+      if (this.stopped || !this.informer) return;
+      try {
+        await this.informer.start();
+        return;
+      } catch (e) {
+        this.logger.warn(`cannot watch Syncs yet: ${String(e)}`);
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+    }
+  }
+
+  private changed(sync: Sync): void {
+    const key = `${sync.metadata.namespace}/${sync.metadata.name}`;
+    // Status writes also arrive as updates; only a new generation or an explicit request matters.
+    const marker = `${sync.metadata.generation ?? 0}|${sync.metadata.annotations?.[REQUESTED_AT] ?? ''}`;
+    if (this.seen.get(key) === marker) return;
+    this.seen.set(key, marker);
+    this.schedule(sync, 0);
+  }
+
+  private forget(sync: Sync): void {
+    const key = `${sync.metadata.namespace}/${sync.metadata.name}`;
+    clearTimeout(this.timers.get(key));
+    this.timers.delete(key);
+    this.seen.delete(key);
+  }
+
+  private schedule(sync: Sync, delayMs: number): void {
+    const key = `${sync.metadata.namespace}/${sync.metadata.name}`;
+    clearTimeout(this.timers.get(key));
+    if (this.stopped) return;
+    this.timers.set(
+      key,
+      setTimeout(() => void this.fromArtifact(sync), delayMs),
+    );
+  }
+
+  private async fromArtifact(sync: Sync): Promise<void> {
+    const { namespace, name } = sync.metadata;
+    let interval = 300_000;
+    try {
+      interval = parseDuration(sync.spec.interval ?? DEFAULT_INTERVAL);
+      const repo = await this.source(sync);
+      const artifact = repo?.status?.artifact;
+      // No artifact yet: the git-watcher's commit event will trigger us.
+      if (repo && artifact) {
+        const source = await this.gitSource(repo, artifact.sha, artifact.revision);
+        const trigger = { id: `sync:${sync.metadata.uid ?? key(sync)}:g${sync.metadata.generation ?? 0}:${artifact.sha}:${Date.now()}`, source };
+        await this.run(namespace, name, trigger);
+      }
+    } catch (e) {
+      const transient = e instanceof TransientReconcileError;
+      this.logger.warn(`${namespace}/${name}: ${e instanceof Error ? e.message : String(e)}${transient ? ' (will retry)' : ''}`);
+      if (transient) interval = Math.min(interval, 5_000);
+    }
+    const latest = this.informer?.get(name, namespace);
+    if (latest && !this.stopped) this.schedule(latest, interval);
+  }
+
+  private async source(sync: Sync): Promise<GitRepository | undefined> {
+    try {
+      return await this.resources.get('GitRepository', sync.spec.sourceRef.namespace ?? sync.metadata.namespace, sync.spec.sourceRef.name);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw e;
+    }
+  }
+
+  private async gitSource(repo: GitRepository, sha: string, revision: string): Promise<GitSource> {
+    await this.mirror.fetch(repo.spec.url);
+    const commit = await this.mirror.commit(repo.spec.url, sha);
+    return {
+      repository: `${repo.metadata.namespace}/${repo.metadata.name}`,
+      url: repo.spec.url,
+      ref: revision.split('@')[0] ?? '',
+      revision,
+      sha,
+      parents: commit.parents,
+      message: commit.message,
+      author: commit.author,
+      committer: commit.committer,
+    };
+  }
+}
+
+function key(sync: Sync): string {
+  return `${sync.metadata.namespace}/${sync.metadata.name}`;
+}
