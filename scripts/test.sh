@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The one command that runs every test (npm test; .ci/run calls it). It sets the machine up
+# (cached), lints, starts ONE real local Kubernetes control plane for the whole run, runs every
+# compiled spec with Node's test runner, and tears the cluster down.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+source scripts/lib/env.sh
+bash scripts/setup.sh
+echo "[test] lint" >&2
+eslint --max-warnings=0 libs services packages e2e bench
+run_dir=$(mktemp -d "${TMPDIR:-/tmp}/capstan-test-cluster.XXXXXX")
+cleanup() { node libs/testing/dist/cluster-cli.js stop --dir "$run_dir" >/dev/null 2>&1 || true; rm -rf "$run_dir"; }
+trap cleanup EXIT
+t0=$(date +%s)
+CAPSTAN_TEST_KUBECONFIG=$(node libs/testing/dist/cluster-cli.js start --dir "$run_dir")
+export CAPSTAN_TEST_KUBECONFIG
+echo "[test] cluster up in $(( $(date +%s) - t0 ))s" >&2
+mapfile -t specs < <(find libs services packages e2e -path '*/node_modules' -prune -o -path '*/dist/*' -name '*.spec.js' -print | sort)
+# Two workers on two cores; each spec file is its own process with its own database and stream prefix.
+node --test --test-concurrency=2 --test-timeout=600000 "${specs[@]}"

@@ -1,0 +1,2 @@
+export { startCanaryAnalyzer } from './service.js';
+export * from './config.js';

@@ -1,0 +1,21 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { ObservabilityModule, Readiness } from '@capstan/platform';
+import { Bus } from '@capstan/messaging';
+
+/**
+ * Boots, joins the event backbone and reports health and metrics. Its own capability arrives
+ * with its issue; the wiring here is what that work plugs into.
+ */
+@Module({})
+export class RegistryWatcherModule {
+  static create(bus: Bus): DynamicModule {
+    return {
+      module: RegistryWatcherModule,
+      imports: [ObservabilityModule.forService('registry-watcher')],
+      providers: [
+        { provide: Bus, useValue: bus },
+        { provide: 'bus-readiness', inject: [Readiness], useFactory: (r: Readiness) => r.register('nats', () => bus.healthCheck()) },
+      ],
+    };
+  }
+}

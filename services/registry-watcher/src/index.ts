@@ -1,0 +1,2 @@
+export { startRegistryWatcher } from './service.js';
+export * from './config.js';

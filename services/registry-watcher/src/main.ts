@@ -1,0 +1,4 @@
+import { startRegistryWatcher } from './service.js';
+
+// The container entrypoint; everything else is importable without side effects.
+await startRegistryWatcher();
