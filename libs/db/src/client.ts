@@ -1,5 +1,5 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient, type Prisma } from './generated/prisma/client.js';
+import { PrismaClient, Prisma } from './generated/prisma/client.js';
 
 export { PrismaClient, Prisma };
 /** What an effect inside `$transaction` (or `processOnce`) receives. */

@@ -21,7 +21,7 @@ async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${USAGE}\n  default dir: ${defaultRunDir()}\n`);
     return 0;
   }
-  switch (positionals[0]) {
+  switch (positionals[0] ?? '') {
     case 'start': {
       const cluster = await ensureCluster({ dir, log: say });
       if (cluster.alreadyRunning) say(`already running at ${cluster.server}`);
@@ -34,7 +34,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'status': {
       const status = clusterStatus(dir);
-      for (const p of status.processes) say(`${p.name.padEnd(24)} pid ${p.pid} ${p.running ? 'running' : 'dead'}`);
+      for (const p of status.processes)
+        say(`${p.name.padEnd(24)} pid ${p.pid} ${p.running ? 'running' : 'dead'}`);
       if (!status.running) {
         say(`not running (${dir})`);
         return 3; // LSB "program is not running"

@@ -31,21 +31,25 @@ export function apiRequest(
   const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise((resolve, reject) => {
     // agent: false — one connection per probe, nothing pooled that outlives the start.
-    const req = request(url, { method, headers, agent: false, ca: target.caPem, timeout: timeoutMs }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('error', reject);
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let parsed: unknown = undefined;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // /readyz and friends answer in plain text.
-        }
-        resolve({ status: res.statusCode ?? 0, body: parsed, text });
-      });
-    });
+    const req = request(
+      url,
+      { method, headers, agent: false, ca: target.caPem, timeout: timeoutMs },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let parsed: unknown = undefined;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // /readyz and friends answer in plain text.
+          }
+          resolve({ status: res.statusCode ?? 0, body: parsed, text });
+        });
+      },
+    );
     req.on('timeout', () => req.destroy(new Error(`${method} ${url.href} timed out`)));
     req.on('error', reject);
     req.end(payload);

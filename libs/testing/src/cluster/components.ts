@@ -17,6 +17,9 @@ export const KWOK_NODE_VALUE = 'fake';
 
 const SERVICE_CIDR = '10.96.0.0/16';
 
+/** Every process of a complete cluster, in start order. */
+export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
+
 function spec(layout: Layout, binDir: string, name: string, tier: number, args: string[]): ComponentSpec {
   return { name, bin: join(binDir, name), args, logFile: join(layout.logsDir, `${name}.log`), tier };
 }
@@ -41,7 +44,12 @@ export function etcd(layout: Layout, binDir: string, ports: Ports): ComponentSpe
   return s;
 }
 
-export function kubeApiserver(layout: Layout, binDir: string, ports: Ports, creds: Credentials): ComponentSpec {
+export function kubeApiserver(
+  layout: Layout,
+  binDir: string,
+  ports: Ports,
+  creds: Credentials,
+): ComponentSpec {
   const s = spec(layout, binDir, 'kube-apiserver', 1, [
     `--etcd-servers=http://127.0.0.1:${ports.etcdClient}`,
     '--bind-address=127.0.0.1',

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { apiRequest } from './api.js';
+import { COMPONENTS } from './components.js';
 import { readKubeconfigTarget } from './kubeconfig.js';
 import { startLocalCluster, type LocalClusterOptions } from './local-cluster.js';
 import { withDirLock } from './lock.js';
@@ -12,7 +13,7 @@ import { readState, removeState } from './state.js';
 
 export interface ClusterStatus {
   dir: string;
-  /** Every recorded process is alive. */
+  /** All components were started and are alive. */
   running: boolean;
   server?: string;
   kubeconfigPath?: string;
@@ -22,10 +23,15 @@ export interface ClusterStatus {
 export function clusterStatus(dir: string): ClusterStatus {
   dir = resolve(dir);
   const state = readState(dir);
-  const processes = (state?.processes ?? []).map((p) => ({ name: p.name, pid: p.pid, running: isRunning(p) }));
+  const processes = (state?.processes ?? []).map((p) => ({
+    name: p.name,
+    pid: p.pid,
+    running: isRunning(p),
+  }));
   return {
     dir,
-    running: processes.length > 0 && processes.every((p) => p.running),
+    running:
+      COMPONENTS.every((name) => processes.some((p) => p.name === name)) && processes.every((p) => p.running),
     server: state?.server,
     kubeconfigPath: state?.kubeconfigPath,
     processes,
@@ -70,7 +76,12 @@ export async function ensureCluster(options: LocalClusterOptions): Promise<Ensur
   return withDirLock(dir, async () => {
     const status = clusterStatus(dir);
     if (status.running && status.kubeconfigPath && (await isHealthy(status.kubeconfigPath))) {
-      return { kubeconfigPath: status.kubeconfigPath, server: status.server ?? '', dir, alreadyRunning: true };
+      return {
+        kubeconfigPath: status.kubeconfigPath,
+        server: status.server ?? '',
+        dir,
+        alreadyRunning: true,
+      };
     }
     if (status.processes.length > 0) {
       options.log?.('clearing out a stale or unhealthy cluster first');

@@ -29,7 +29,8 @@ export function testKubeconfigFromEnv(): string | undefined {
  * configuration, and scripts/lib/versions.sh exports ETCD_VERSION and KWOK_VERSION.
  */
 export function childEnv(extra: Record<string, string> = {}, ignorePrefix?: string): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  if (ignorePrefix) for (const key of Object.keys(env)) if (key.startsWith(ignorePrefix)) delete env[key];
-  return { ...env, ...extra };
+  const inherited = Object.entries(process.env).filter(
+    ([key]) => !ignorePrefix || !key.startsWith(ignorePrefix),
+  );
+  return { ...Object.fromEntries(inherited), ...extra };
 }

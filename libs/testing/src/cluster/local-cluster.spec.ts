@@ -10,13 +10,31 @@ import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { AppsV1Api, AuthenticationV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import {
+  AppsV1Api,
+  AuthenticationV1Api,
+  AuthenticationV1TokenRequest,
+  CoreV1Api,
+  KubeConfig,
+  V1Deployment,
+  V1Namespace,
+  V1TokenReview,
+} from '@kubernetes/client-node';
 import { isRunning } from './processes.js';
 import { sharedCluster } from './shared-cluster.js';
 import { readState } from './state.js';
 
+/** client-node's models are classes, but the API server only ever sees plain JSON. */
+function model<T>(_type: new () => T, value: object): T {
+  return value as T;
+}
+
 /** Polls until `probe` returns a value, or fails with the last reason after `timeoutMs`. */
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 60_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  probe: () => Promise<T | undefined>,
+  timeoutMs = 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown = 'never checked';
   for (;;) {
@@ -32,7 +50,7 @@ async function eventually<T>(what: string, probe: () => Promise<T | undefined>, 
   }
 }
 
-describe('local cluster', () => {
+void describe('local cluster', () => {
   const namespace = `fixture-${randomUUID().slice(0, 8)}`;
   let kc: KubeConfig;
 
@@ -40,29 +58,32 @@ describe('local cluster', () => {
     const { kubeconfigPath } = await sharedCluster();
     kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
-    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: namespace } } });
+    await kc
+      .makeApiClient(CoreV1Api)
+      .createNamespace({ body: model(V1Namespace, { metadata: { name: namespace } }) });
   });
 
   after(async () => {
     await kc.makeApiClient(CoreV1Api).deleteNamespace({ name: namespace });
   });
 
-  it('rolls out a Deployment to Available with 2 ready replicas on kwok nodes', async () => {
+  void it('rolls out a Deployment to Available with 2 ready replicas on kwok nodes', async () => {
     const apps = kc.makeApiClient(AppsV1Api);
     const labels = { app: 'hello' };
     await apps.createNamespacedDeployment({
       namespace,
-      body: {
+      body: model(V1Deployment, {
         metadata: { name: 'hello', labels },
         spec: {
           replicas: 2,
           selector: { matchLabels: labels },
           template: {
             metadata: { labels },
+            // kwok runs no containers, so the image is never pulled.
             spec: { containers: [{ name: 'hello', image: 'registry.example/hello:1.0' }] },
           },
         },
-      },
+      }),
     });
     const status = await eventually('Deployment hello to be Available', async () => {
       const { status } = await apps.readNamespacedDeployment({ name: 'hello', namespace });
@@ -70,7 +91,9 @@ describe('local cluster', () => {
       return available && status?.readyReplicas === 2 ? status : undefined;
     });
     assert.equal(status.availableReplicas, 2);
-    const pods = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace, labelSelector: 'app=hello' });
+    const pods = await kc
+      .makeApiClient(CoreV1Api)
+      .listNamespacedPod({ namespace, labelSelector: 'app=hello' });
     assert.equal(pods.items.length, 2);
     for (const pod of pods.items) {
       assert.equal(pod.status?.phase, 'Running');
@@ -78,23 +101,27 @@ describe('local cluster', () => {
     }
   });
 
-  it('issues service-account tokens (TokenRequest) that the API server accepts', async () => {
+  void it('issues service-account tokens (TokenRequest) that the API server accepts', async () => {
     const core = kc.makeApiClient(CoreV1Api);
-    await eventually('the default ServiceAccount', () => core.readNamespacedServiceAccount({ name: 'default', namespace }));
+    await eventually('the default ServiceAccount', () =>
+      core.readNamespacedServiceAccount({ name: 'default', namespace }),
+    );
     const request = await core.createNamespacedServiceAccountToken({
       name: 'default',
       namespace,
-      body: { spec: { audiences: [], expirationSeconds: 600 } },
+      body: model(AuthenticationV1TokenRequest, { spec: { audiences: [], expirationSeconds: 600 } }),
     });
     const token = request.status?.token ?? '';
     assert.equal(token.split('.').length, 3, 'a signed JWT');
-    const review = await kc.makeApiClient(AuthenticationV1Api).createTokenReview({ body: { spec: { token } } });
+    const review = await kc
+      .makeApiClient(AuthenticationV1Api)
+      .createTokenReview({ body: model(V1TokenReview, { spec: { token } }) });
     assert.equal(review.status?.authenticated, true, review.status?.error);
-    assert.equal(review.status?.user?.username, `system:serviceaccount:${namespace}:default`);
+    assert.equal(review.status.user?.username, `system:serviceaccount:${namespace}:default`);
   });
 });
 
-describe('cluster-cli', () => {
+void describe('cluster-cli', () => {
   const cli = fileURLToPath(new URL('../cluster-cli.js', import.meta.url));
   let dir = '';
   const run = (...args: string[]) => promisify(execFile)(process.execPath, [cli, ...args, '--dir', dir]);
@@ -108,7 +135,7 @@ describe('cluster-cli', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('starts a second, detached cluster next to the shared one, idempotently, and stops it without orphans', async () => {
+  void it('starts a second, detached cluster next to the shared one, idempotently, and stops it without orphans', async () => {
     await sharedCluster(); // the other cluster really is up while this one starts
     const first = await run('start');
     const kubeconfigPath = first.stdout.trim();
@@ -130,7 +157,10 @@ describe('cluster-cli', () => {
     const kc = new KubeConfig();
     kc.loadFromFile(kubeconfigPath);
     const nodes = await kc.makeApiClient(CoreV1Api).listNode();
-    assert.deepEqual(nodes.items.map((n) => n.metadata?.name), ['capstan-node-0']);
+    assert.deepEqual(
+      nodes.items.map((n) => n.metadata?.name),
+      ['capstan-node-0'],
+    );
 
     assert.equal((await run('status')).stdout.trim(), kubeconfigPath);
     await run('stop');

@@ -52,7 +52,6 @@ export interface LocalCluster {
   stop(): Promise<void>;
 }
 
-const BINARIES = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
 const MAX_ATTEMPTS = 3;
 
 export async function startLocalCluster(options: LocalClusterOptions): Promise<LocalCluster> {
@@ -105,7 +104,11 @@ async function startOnce(options: LocalClusterOptions): Promise<LocalCluster> {
     const etcd = start(components.etcd(layout, binDir, ports));
     const creds = await ensureCredentials(layout.pkiDir);
     const etcdTarget = { server: `http://127.0.0.1:${ports.etcdClient}` };
-    await waitFor('etcd /health', etcd, async () => (await apiRequest(etcdTarget, 'GET', '/health')).status === 200);
+    await waitFor(
+      'etcd /health',
+      etcd,
+      async () => (await apiRequest(etcdTarget, 'GET', '/health')).status === 200,
+    );
 
     const apiserver = start(components.kubeApiserver(layout, binDir, ports, creds));
     const target = (): ApiTarget => ({
@@ -167,7 +170,7 @@ async function startOnce(options: LocalClusterOptions): Promise<LocalCluster> {
 }
 
 function checkBinaries(binDir: string): void {
-  for (const name of BINARIES) {
+  for (const name of components.COMPONENTS) {
     try {
       accessSync(join(binDir, name), constants.X_OK);
     } catch {

@@ -65,7 +65,10 @@ export function launch(spec: ComponentSpec): Launched {
     },
   };
   child.once('error', (err) => (launched.exit = `failed: ${err.message}`));
-  child.once('exit', (code, signal) => (launched.exit = signal ? `killed by ${signal}` : `exited with code ${code}`));
+  child.once(
+    'exit',
+    (code, signal) => (launched.exit = signal ? `killed by ${signal}` : `exited with code ${code}`),
+  );
   child.unref();
   return launched;
 }

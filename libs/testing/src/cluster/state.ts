@@ -19,8 +19,10 @@ export function statePath(dir: string): string {
 
 export function readState(dir: string): ClusterState | undefined {
   try {
-    const state = JSON.parse(readFileSync(statePath(dir), 'utf8')) as ClusterState;
-    return state.version === 1 && Array.isArray(state.processes) ? state : undefined;
+    const state = JSON.parse(readFileSync(statePath(dir), 'utf8')) as Partial<
+      Record<keyof ClusterState, unknown>
+    >;
+    return state.version === 1 && Array.isArray(state.processes) ? (state as ClusterState) : undefined;
   } catch {
     return undefined;
   }

@@ -1,0 +1,100 @@
+# syntax=docker/dockerfile:1
+#
+# One image per Capstan service, chosen with the SERVICE build argument:
+#
+#   docker build --build-arg SERVICE=reconciler -t ghcr.io/capstan/capstan-reconciler:0.1.0 .
+#
+# SERVICE is one of git-watcher, registry-watcher, reconciler, canary-analyzer, audit.
+# The audit image also carries the database migrations, run by the Helm chart's hook Job as
+# `node libs/db/dist/migrate-cli.js deploy`.
+
+ARG NODE_VERSION=24.21.0
+
+# ---- deps: the workspace's dependencies, cached until a manifest or the lockfile changes ----
+FROM node:${NODE_VERSION}-slim AS deps
+WORKDIR /app
+# npm ci needs the manifest of every workspace the lockfile names.
+COPY package.json package-lock.json ./
+COPY libs/db/package.json libs/db/
+COPY libs/events/package.json libs/events/
+COPY libs/gitops-core/package.json libs/gitops-core/
+COPY libs/kube/package.json libs/kube/
+COPY libs/messaging/package.json libs/messaging/
+COPY libs/platform/package.json libs/platform/
+COPY libs/testing/package.json libs/testing/
+COPY services/audit/package.json services/audit/
+COPY services/canary-analyzer/package.json services/canary-analyzer/
+COPY services/git-watcher/package.json services/git-watcher/
+COPY services/reconciler/package.json services/reconciler/
+COPY services/registry-watcher/package.json services/registry-watcher/
+COPY packages/cli/package.json packages/cli/
+COPY e2e/package.json e2e/
+COPY bench/package.json bench/
+RUN --mount=type=cache,target=/root/.npm \
+    npm ci --no-audit --no-fund
+
+# ---- build: compile every project (tsc -b), like `npm run build` on a workstation ----
+FROM deps AS build
+COPY tsconfig.base.json tsconfig.build.json ./
+COPY scripts/ scripts/
+COPY libs/ libs/
+COPY services/ services/
+COPY packages/ packages/
+COPY e2e/ e2e/
+COPY bench/ bench/
+# The Prisma client is generated code (git-ignored), so it is generated here before tsc runs.
+RUN if [ -f libs/db/prisma.config.ts ] || [ -f libs/db/prisma/schema.prisma ]; then \
+      cd libs/db && npx --no-install prisma generate; \
+    fi
+RUN npm run build
+
+# ---- assemble: only what SERVICE needs at run time ----
+FROM build AS assemble
+ARG SERVICE
+RUN case "$SERVICE" in \
+      git-watcher|registry-watcher|reconciler|canary-analyzer|audit) ;; \
+      *) echo "build arg SERVICE must be one of git-watcher, registry-watcher, reconciler, canary-analyzer, audit (got '$SERVICE')" >&2; exit 1 ;; \
+    esac \
+ && test -f "services/$SERVICE/dist/main.js"
+RUN --mount=type=cache,target=/root/.npm \
+    npm prune --omit=dev --no-audit --no-fund
+# Copies the root manifest and node_modules, each library (but the test kit) and the service (manifest, dist,
+# own node_modules), and the db library's prisma/ folder (migrations) for migrate-cli.
+RUN set -eu; \
+    mkdir -p /out; \
+    cp -a package.json node_modules /out/; \
+    for dir in libs/* "services/$SERVICE"; do \
+      if [ "$dir" = libs/testing ]; then continue; fi; \
+      mkdir -p "/out/$dir"; \
+      cp -a "$dir/package.json" "$dir/dist" "/out/$dir/"; \
+      if [ -d "$dir/node_modules" ]; then cp -a "$dir/node_modules" "/out/$dir/"; fi; \
+    done; \
+    if [ -d libs/db/prisma ]; then cp -a libs/db/prisma /out/libs/db/; fi; \
+    find /out/libs /out/services \( -name '*.spec.js' -o -name '*.spec.js.map' -o -name '*.spec.d.ts' \
+      -o -name '*.spec.d.ts.map' -o -name '.tsbuildinfo' \) -delete
+
+# ---- runtime ----
+FROM node:${NODE_VERSION}-slim AS runtime
+ARG SERVICE
+# git (and ssh for scp-like and ssh:// remotes) for the services that clone repositories.
+RUN case "$SERVICE" in \
+      git-watcher|reconciler) \
+        apt-get update \
+        && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
+        && rm -rf /var/lib/apt/lists/* ;; \
+    esac
+ENV NODE_ENV=production \
+    NODE_OPTIONS=--enable-source-maps \
+    SERVICE=${SERVICE} \
+    SERVICE_NAME=${SERVICE} \
+    HTTP_PORT=8080
+WORKDIR /app
+COPY --from=assemble /out/ /app/
+LABEL org.opencontainers.image.title="capstan-${SERVICE}" \
+      org.opencontainers.image.description="Capstan ${SERVICE} service" \
+      org.opencontainers.image.licenses="Apache-2.0"
+# The node user of the base image (uid/gid 1000); numeric so runAsNonRoot can verify it.
+USER 1000:1000
+EXPOSE 8080
+# exec so node is PID 1 and receives SIGTERM directly.
+CMD ["sh", "-c", "exec node \"services/${SERVICE}/dist/main.js\""]

@@ -1,0 +1,81 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { startGitWatcher } from '@capstan/git-watcher';
+import { startReconciler } from '@capstan/reconciler';
+import { startAudit } from '@capstan/audit';
+import { createTestDatabase, sharedCluster, type TestDatabase } from '@capstan/testing';
+import { installCrds, objectApi } from './kube.js';
+import type { ObjectApi } from '@capstan/kube';
+
+interface Running {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The whole platform in one test process against real components: the shared kube-apiserver,
+ * the machine's NATS JetStream (private stream prefix) and Postgres (private database).
+ */
+export class Platform {
+  private audit?: Running;
+  private others: Running[] = [];
+
+  private constructor(
+    readonly env: Record<string, string>,
+    readonly api: ObjectApi,
+    readonly db: TestDatabase,
+    readonly kubeconfigPath: string,
+  ) {}
+
+  static async start(): Promise<Platform> {
+    const { kubeconfigPath } = await sharedCluster();
+    const api = objectApi(kubeconfigPath);
+    await installCrds(api);
+    const db = await createTestDatabase();
+    const scratch = await mkdtemp(join(tmpdir(), 'capstan-e2e-'));
+    const env = {
+      KUBECONFIG: kubeconfigPath,
+      NATS_URL: process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222',
+      EVENT_PREFIX: `e${randomBytes(4).toString('hex')}`,
+      DATABASE_URL: db.url,
+      HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      CLUSTER_NAME: 'e2e',
+      RETRY_BASE_MS: '200',
+    };
+    const platform = new Platform(env, api, db, kubeconfigPath);
+    platform.others.push(await startGitWatcher({ ...env, GIT_CACHE_DIR: join(scratch, 'git-watcher') }));
+    platform.others.push(await startReconciler({ ...env, GIT_CACHE_DIR: join(scratch, 'reconciler') }));
+    await platform.startAudit();
+    return platform;
+  }
+
+  get auditUrl(): string {
+    if (!this.audit) throw new Error('audit is stopped');
+    return `http://127.0.0.1:${this.audit.port}`;
+  }
+
+  async startAudit(): Promise<void> {
+    this.audit = await startAudit(this.env);
+  }
+
+  async stopAudit(): Promise<void> {
+    await this.audit?.close();
+    this.audit = undefined;
+  }
+
+  async auditGet<T>(path: string): Promise<T> {
+    const res = await fetch(new URL(path, this.auditUrl));
+    if (!res.ok) throw new Error(`${res.status} ${path}: ${await res.text()}`);
+    return (await res.json()) as T;
+  }
+
+  async stop(): Promise<void> {
+    await this.stopAudit();
+    for (const s of this.others.reverse()) await s.close();
+    await this.db.drop();
+  }
+}

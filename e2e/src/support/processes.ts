@@ -1,0 +1,43 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './kube.js';
+import { waitFor } from './wait.js';
+
+export interface ServiceProcess {
+  name: string;
+  url: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** Runs a service exactly as its container does (`node services/<name>/dist/main.js`), logs to a file. */
+export async function spawnService(name: string, port: number, env: Record<string, string>, logDir: string): Promise<ServiceProcess> {
+  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+  const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist/main.js')], {
+    env: { ...process.env, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const url = `http://127.0.0.1:${port}`;
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  await waitFor(`${name} ready (log: ${join(logDir, `${name}.log`)})`, async () => {
+    if (exited) throw new Error(`${name} exited; see ${join(logDir, `${name}.log`)}`);
+    const res = await fetch(`${url}/readyz`).catch(() => undefined);
+    return res?.ok ? true : undefined;
+  }, 60_000);
+  return {
+    name,
+    url,
+    child,
+    stop: async () => {
+      if (exited) return;
+      const done = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
+      if (!exited) child.kill('SIGKILL');
+    },
+  };
+}

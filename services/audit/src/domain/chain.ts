@@ -1,0 +1,126 @@
+import { createHash } from 'node:crypto';
+import type { DecisionRecord, DecisionTargetRecord } from './decision-record.js';
+
+/** prev_hash of the first decision. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Bump when the hashed content changes shape; old rows keep verifying under their version. */
+export const CHAIN_FORMAT_VERSION = 1;
+
+export class CanonicalJsonError extends Error {
+  constructor(readonly path: string, reason: string) {
+    super(`cannot canonicalize ${path || 'value'}: ${reason}`);
+    this.name = 'CanonicalJsonError';
+  }
+}
+
+/**
+ * Deterministic JSON in the spirit of RFC 8785 (JCS): object keys sorted by UTF-16 code units,
+ * no whitespace, primitives as JSON.stringify writes them. `undefined` members are dropped and
+ * non-finite numbers become null, as JSON.stringify does, because that is also what reaches jsonb:
+ * the value that comes back from the database must canonicalize to the same string.
+ */
+export function canonicalJson(value: unknown, path = ''): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
+    case 'object': {
+      if (value instanceof Date) return JSON.stringify(value.toISOString());
+      if (Array.isArray(value)) {
+        return `[${value.map((v, i) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v, `${path}[${i}]`))).join(',')}]`;
+      }
+      const entries = Object.entries(value as Record<string, unknown>)
+        .filter(([, v]) => v !== undefined && typeof v !== 'function')
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v, path ? `${path}.${k}` : k)}`).join(',')}}`;
+    }
+    default:
+      throw new CanonicalJsonError(path, `${typeof value} is not JSON`);
+  }
+}
+
+const targetOrder = (a: DecisionTargetRecord, b: DecisionTargetRecord) =>
+  compare(a.apiVersion, b.apiVersion) || compare(a.kind, b.kind) || compare(a.namespace, b.namespace) || compare(a.name, b.name);
+
+/**
+ * What a link's hash covers: the whole record, targets included (so decision_targets is
+ * protected too), in an order-independent form. `seq` is left out: it is the chain position,
+ * already bound by each row's prev_hash.
+ */
+export function chainContent(r: DecisionRecord): string {
+  // Fields listed one by one: a chained row handed in (with seq, hash...) must hash like its record.
+  return canonicalJson({
+    v: CHAIN_FORMAT_VERSION,
+    id: r.id,
+    eventId: r.eventId,
+    eventSource: r.eventSource,
+    time: r.time,
+    recordedAt: r.recordedAt,
+    action: r.action,
+    outcome: r.outcome,
+    reason: r.reason,
+    message: r.message,
+    actor: r.actor,
+    actors: r.actors,
+    source: r.source,
+    image: r.image,
+    cluster: r.cluster,
+    decidedBy: r.decidedBy,
+    targets: [...r.targets].sort(targetOrder),
+    changeSet: r.changeSet,
+    evidence: r.evidence,
+    correlationId: r.correlationId,
+    traceparent: r.traceparent,
+  });
+}
+
+/** hash = sha256(prev_hash || canonical JSON of the row), hex. */
+export function chainHash(prevHash: string, record: DecisionRecord): string {
+  return createHash('sha256').update(prevHash).update(chainContent(record)).digest('hex');
+}
+
+export interface ChainLink {
+  seq: bigint;
+  prevHash: string;
+  hash: string;
+  record: DecisionRecord;
+}
+
+export type ChainBreak = 'prev-hash-mismatch' | 'hash-mismatch';
+
+/** Where a walk of the chain stands; pass it back in to continue with the next batch. */
+export interface ChainWalk {
+  /** Hash the next link must point at. */
+  expectedPrevHash: string;
+  checked: number;
+}
+
+export type ChainVerdict =
+  | { ok: true; walk: ChainWalk }
+  | { ok: false; checked: number; firstBrokenSeq: bigint; reason: ChainBreak };
+
+export const startWalk = (): ChainWalk => ({ expectedPrevHash: GENESIS_HASH, checked: 0 });
+
+/**
+ * Checks links in seq order, stopping at the first broken one: a row whose stored content no
+ * longer hashes to its stored hash (edited), or whose prev_hash is not the previous row's hash
+ * (a row removed, inserted or re-hashed before it). Batches can be fed one after another.
+ */
+export function verifyChain(links: Iterable<ChainLink>, walk: ChainWalk = startWalk()): ChainVerdict {
+  let { expectedPrevHash, checked } = walk;
+  for (const link of links) {
+    checked++;
+    if (link.prevHash !== expectedPrevHash) return { ok: false, checked, firstBrokenSeq: link.seq, reason: 'prev-hash-mismatch' };
+    if (chainHash(link.prevHash, link.record) !== link.hash) return { ok: false, checked, firstBrokenSeq: link.seq, reason: 'hash-mismatch' };
+    expectedPrevHash = link.hash;
+  }
+  return { ok: true, walk: { expectedPrevHash, checked } };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

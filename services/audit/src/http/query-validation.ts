@@ -1,0 +1,57 @@
+import { BadRequestException, type PipeTransform } from '@nestjs/common';
+import { z } from 'zod';
+
+/** 400 body: which parameter is wrong and why, so a client (or a person) can fix the request. */
+export interface BadParameterBody {
+  statusCode: 400;
+  error: 'Bad Request';
+  parameter: string;
+  message: string;
+}
+
+export function badParameter(parameter: string, message: string): BadRequestException {
+  const body: BadParameterBody = { statusCode: 400, error: 'Bad Request', parameter, message: `${parameter}: ${message}` };
+  return new BadRequestException(body);
+}
+
+/** Validates @Query()/@Param() with a zod schema; the first issue becomes a 400 naming its parameter. */
+export class ZodParamsPipe<S extends z.ZodType> implements PipeTransform<unknown, z.infer<S>> {
+  constructor(private readonly schema: S) {}
+
+  transform(value: unknown): z.infer<S> {
+    const result = this.schema.safeParse(value ?? {});
+    if (result.success) return result.data;
+    const issue = result.error.issues[0];
+    if (!issue) throw badParameter('?', 'invalid');
+    if (issue.code === 'unrecognized_keys') throw badParameter(issue.keys[0] ?? '?', 'unknown parameter');
+    throw badParameter(String(issue.path[0] ?? '?'), issue.message);
+  }
+}
+
+/** Query strings can repeat a key; these endpoints take each parameter once. */
+const single = z.string({ error: (i) => (Array.isArray(i.input) ? 'given more than once' : 'must be a string') });
+
+export const nonEmpty = single.min(1, 'must not be empty');
+
+/** `_` stands for "no namespace" (cluster-scoped objects), since an empty path segment cannot. */
+export const namespaceParam = single.transform((ns) => (ns === '_' ? '' : ns));
+
+export const timestampParam = single
+  .pipe(z.iso.datetime({ offset: true, error: 'must be an RFC 3339 timestamp, e.g. 2026-11-22T10:00:00Z' }))
+  .transform((s) => new Date(s));
+
+export const MAX_LIMIT = 500;
+export const DEFAULT_LIMIT = 50;
+
+export const limitParam = single
+  .regex(/^\d+$/, 'must be a whole number')
+  .transform(Number)
+  .pipe(
+    z
+      .number()
+      .min(1, 'must be at least 1')
+      .max(MAX_LIMIT, `must be at most ${MAX_LIMIT}`),
+  )
+  .default(DEFAULT_LIMIT);
+
+export const cursorParam = nonEmpty.max(200, 'is not one this API returned');

@@ -1,0 +1,106 @@
+import type { ChainedDecision, DecisionActor, DecisionSource, DecisionTargetRecord, JsonValue } from '../domain/decision-record.js';
+import type { ObjectHistoryRow } from '../persistence/decision.repository.js';
+
+/** The API's JSON for a decision. `seq` is a number: it stays far below 2^53 in any real log. */
+export interface DecisionView {
+  id: string;
+  seq: number;
+  eventId: string;
+  eventSource: string;
+  time: string;
+  recordedAt: string;
+  action: string;
+  outcome: string;
+  reason: string;
+  message: string;
+  actor: DecisionActor;
+  actors: JsonValue[];
+  source: DecisionSource | null;
+  image: JsonValue;
+  cluster: string;
+  decidedBy: { kind: string; namespace: string; name: string };
+  targets: DecisionTargetRecord[];
+  changeSet: JsonValue[];
+  evidence: { [key: string]: JsonValue };
+  correlationId: string | null;
+  traceparent: string | null;
+  prevHash: string;
+  hash: string;
+}
+
+export function decisionView(d: ChainedDecision): DecisionView {
+  return {
+    id: d.id,
+    seq: Number(d.seq),
+    eventId: d.eventId,
+    eventSource: d.eventSource,
+    time: d.time.toISOString(),
+    recordedAt: d.recordedAt.toISOString(),
+    action: d.action,
+    outcome: d.outcome,
+    reason: d.reason,
+    message: d.message,
+    actor: d.actor,
+    actors: d.actors,
+    source: d.source,
+    image: d.image,
+    cluster: d.cluster,
+    decidedBy: d.decidedBy,
+    targets: d.targets,
+    changeSet: d.changeSet,
+    evidence: d.evidence,
+    correlationId: d.correlationId,
+    traceparent: d.traceparent,
+    prevHash: d.prevHash,
+    hash: d.hash,
+  };
+}
+
+/** One line of an object's history: which commit, who, what happened to the object, when. */
+export interface ObjectHistoryEntryView {
+  seq: number;
+  decisionId: string;
+  time: string;
+  action: string;
+  outcome: string;
+  reason: string;
+  message: string;
+  /** What happened to this object (created, configured, deleted...); null if it was only a target. */
+  objectAction: string | null;
+  apiVersion: string;
+  revision: string | null;
+  sha: string | null;
+  repository: string | null;
+  commitMessage: string | null;
+  author: { name: string; email: string } | null;
+  committer: { name: string; email: string } | null;
+  actor: DecisionActor;
+  decidedBy: { kind: string; namespace: string; name: string };
+}
+
+export function objectHistoryEntryView({ decision: d, apiVersion, objectAction }: ObjectHistoryRow): ObjectHistoryEntryView {
+  return {
+    seq: Number(d.seq),
+    decisionId: d.id,
+    time: d.time.toISOString(),
+    action: d.action,
+    outcome: d.outcome,
+    reason: d.reason,
+    message: d.message,
+    objectAction,
+    apiVersion,
+    revision: d.source?.revision ?? null,
+    sha: d.source?.sha ?? null,
+    repository: d.source?.repository ?? null,
+    commitMessage: d.source?.commitMessage ?? null,
+    author: d.source?.author ?? null,
+    committer: d.source?.committer ?? null,
+    actor: d.actor,
+    decidedBy: d.decidedBy,
+  };
+}
+
+export interface PageView<T> {
+  items: T[];
+  nextCursor: string | null;
+}

@@ -1,0 +1,2 @@
+export { startAudit } from './service.js';
+export { AuditConfig } from './config.js';

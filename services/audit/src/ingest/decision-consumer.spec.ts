@@ -1,0 +1,79 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import type { INestApplication } from '@nestjs/common';
+import { encodeEvent, topology, type Topology } from '@capstan/events';
+import { connectBus, consumerName, type Bus } from '@capstan/messaging';
+import { createTestDatabase, type TestDatabase } from '@capstan/testing';
+import pg from 'pg';
+import { createAuditApp } from '../app.js';
+import { AUDIT_DURABLE, decisionConsumer } from '../messaging.js';
+import { decisionEvent, deployment } from '../testing/decision-events.js';
+import { testNatsUrl } from '../testing/env.js';
+
+/** Polls until `check` returns a value, or fails after the deadline; never a fixed sleep. */
+async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+describe('decision events from JetStream', () => {
+  let db: TestDatabase;
+  let app: INestApplication;
+  let publisher: Bus;
+  let t: Topology;
+
+  const rows = async (eventId: string) => {
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      return (await client.query('SELECT seq FROM decisions WHERE event_id = $1', [eventId])).rowCount ?? 0;
+    } finally {
+      await client.end();
+    }
+  };
+
+  before(async () => {
+    db = await createTestDatabase();
+    // A private stream prefix per run, so nothing else on the server is consumed or disturbed.
+    t = topology(`t-audit-${randomBytes(4).toString('hex')}`);
+    const bus = await connectBus({ url: testNatsUrl(), topology: t, name: 'audit-test' });
+    publisher = await connectBus({ url: testNatsUrl(), topology: t, name: 'audit-test-publisher' });
+    app = await createAuditApp({ DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, { bus });
+    app.connectMicroservice({ strategy: decisionConsumer(bus) });
+    await app.init();
+    await app.startAllMicroservices();
+  });
+  after(async () => {
+    await app.close();
+    for (const s of [t.streams.events.name, t.streams.deadLetter.name]) await publisher.jsm.streams.delete(s).catch(() => undefined);
+    await publisher.close();
+    await db.drop();
+  });
+
+  it('records a published decision', async () => {
+    await publisher.publish(decisionEvent({ id: 'nats-1', changeSet: [{ ...deployment('web'), action: 'configured' }] }));
+    await eventually('decision nats-1 in the log', async () => ((await rows('nats-1')) === 1 ? true : undefined));
+  });
+
+  it('acks a redelivered event without recording it twice', async () => {
+    const event = decisionEvent({ id: 'nats-2' });
+    await publisher.publish(event);
+    await eventually('decision nats-2 in the log', async () => ((await rows('nats-2')) === 1 ? true : undefined));
+    // A copy past JetStream's duplicate window (another message id): the consumer must see it and drop it.
+    const copy = await publisher.js.publish(t.subjectFor(event), encodeEvent(event), { msgID: 'nats-2-copy' });
+    const name = consumerName(AUDIT_DURABLE, 'decisions');
+    await eventually('the copy to be acknowledged', async () => {
+      const info = await publisher.jsm.consumers.info(t.streams.events.name, name);
+      return info.ack_floor.stream_seq >= copy.seq ? true : undefined;
+    });
+    assert.equal(await rows('nats-2'), 1);
+    const dlq = await publisher.jsm.streams.info(t.streams.deadLetter.name);
+    assert.equal(dlq.state.messages, 0);
+  });
+});
