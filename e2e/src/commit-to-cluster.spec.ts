@@ -219,10 +219,14 @@ spec: {url: "file:///nonexistent/${id}.git", interval: 1m}
       return ready?.status === 'False' ? ready : undefined;
     });
     assert.equal(repoStatus.reason, 'GitOperationFailed');
-    assert.match(repoStatus.message, /nonexistent/);
-    // Still failing later means it was retried (backoff from 200 ms), and the platform is alive.
-    await new Promise((r) => setTimeout(r, 1_500));
-    const health = await fetch(`${platform.auditUrl}/healthz`);
-    assert.equal(health.status, 200);
+    assert.match(repoStatus.message, /nonexistent.*does not appear to be a git repository/);
+    // Retried with backoff (from 200 ms) well before the 1m interval, and the platform stays up.
+    await waitFor('three failed polls', async () => {
+      const metrics = await (await fetch(`${platform.gitWatcherUrl}/metrics`)).text();
+      const failed = Number(/capstan_git_polls_total\{result="failed"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
+      return failed >= 3 ? failed : undefined;
+    }, 10_000);
+    assert.equal((await fetch(`${platform.gitWatcherUrl}/readyz`)).status, 200);
+    assert.equal((await fetch(`${platform.auditUrl}/healthz`)).status, 200);
   });
 });

@@ -31,6 +31,7 @@ import {
   helm,
   kubeConfig,
   loadCrds,
+  namespaceObject,
   ofKind,
   renderChart,
   valuesFile,
@@ -143,13 +144,14 @@ void describe('helm chart deploy/capstan', () => {
         assert.deepEqual(c.ports, [{ name: 'http', containerPort: 8080, protocol: 'TCP' }]);
         assert.deepEqual(c.livenessProbe?.httpGet, { path: '/healthz', port: 'http' });
         assert.deepEqual(c.readinessProbe?.httpGet, { path: '/readyz', port: 'http' });
-        const resources = c.resources ?? {};
-        assert.ok(resources.requests?.memory, 'memory request set');
-        assert.ok(resources.limits?.memory, 'memory limit set');
-        const sc = c.securityContext ?? {};
-        assert.equal(sc.readOnlyRootFilesystem, true);
-        assert.equal(sc.allowPrivilegeEscalation, false);
-        assert.deepEqual(sc.capabilities?.drop, ['ALL']);
+        assert.ok(c.resources?.requests?.memory !== undefined, 'memory request set');
+        assert.ok(c.resources.limits?.memory !== undefined, 'memory limit set');
+        assert.deepEqual(c.securityContext, {
+          allowPrivilegeEscalation: false,
+          readOnlyRootFilesystem: true,
+          runAsNonRoot: true,
+          capabilities: { drop: ['ALL'] },
+        });
         assert.ok(
           c.volumeMounts?.some((m) => m.mountPath === '/tmp'),
           'writable /tmp',
@@ -346,13 +348,11 @@ void describe('helm chart deploy/capstan', () => {
       await applyCrds(kc);
       custom = kc.makeApiClient(CustomObjectsApi);
       objects = KubernetesObjectApi.makeApiClient(kc);
-      await objects.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+      await objects.create(namespaceObject(namespace));
     });
 
     after(async () => {
-      await objects
-        ?.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })
-        .catch(() => undefined);
+      await objects?.delete(namespaceObject(namespace)).catch(() => undefined);
     });
 
     function create(plural: string, body: object): Promise<unknown> {
@@ -631,7 +631,7 @@ void describe('helm chart deploy/capstan', () => {
       }
       if (kc) {
         await KubernetesObjectApi.makeApiClient(kc)
-          .delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } })
+          .delete(namespaceObject(namespace))
           .catch(() => undefined);
       }
     });

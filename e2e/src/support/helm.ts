@@ -12,6 +12,8 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
+  V1ObjectMeta,
+  type KubernetesObject,
   loadYaml,
   type V1CustomResourceDefinition,
 } from '@kubernetes/client-node';
@@ -157,6 +159,11 @@ export async function applyCrds(kc: KubeConfig, timeoutMs = 30_000): Promise<V1C
     }
   }
   return crds;
+}
+
+/** A Namespace, as KubernetesObjectApi wants it (typed models, not object literals). */
+export function namespaceObject(name: string): KubernetesObject {
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: Object.assign(new V1ObjectMeta(), { name }) };
 }
 
 /** The text of an API error (status message and causes), for assertions on rejections. */

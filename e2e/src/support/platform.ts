@@ -21,6 +21,7 @@ interface Running {
 export class Platform {
   private audit?: Running;
   private others: Running[] = [];
+  gitWatcherUrl = '';
 
   private constructor(
     readonly env: Record<string, string>,
@@ -47,7 +48,9 @@ export class Platform {
       RETRY_BASE_MS: '200',
     };
     const platform = new Platform(env, api, db, kubeconfigPath);
-    platform.others.push(await startGitWatcher({ ...env, GIT_CACHE_DIR: join(scratch, 'git-watcher') }));
+    const gitWatcher = await startGitWatcher({ ...env, GIT_CACHE_DIR: join(scratch, 'git-watcher') });
+    platform.gitWatcherUrl = `http://127.0.0.1:${gitWatcher.port}`;
+    platform.others.push(gitWatcher);
     platform.others.push(await startReconciler({ ...env, GIT_CACHE_DIR: join(scratch, 'reconciler') }));
     await platform.startAudit();
     return platform;

@@ -5,7 +5,7 @@ import { migrate } from './migrations/index.js';
 import { createScratchDatabase } from './testing/scratch-database.js';
 
 // The audit tables refuse every change but INSERT, whoever asks (the triggers run for the owner too).
-describe('append-only audit tables', () => {
+void describe('append-only audit tables', () => {
   let db: { url: string; drop(): Promise<void> };
   let client: pg.Client;
   const hash = (c: string) => c.repeat(64);
@@ -35,19 +35,19 @@ describe('append-only audit tables', () => {
   const refused = (sql: string) =>
     assert.rejects(client.query(sql), (e: unknown) => (e as { code?: string }).code === '23001' && /append-only/.test((e as Error).message));
 
-  it('refuses UPDATE, DELETE and TRUNCATE of decisions', async () => {
+  void it('refuses UPDATE, DELETE and TRUNCATE of decisions', async () => {
     await refused(`UPDATE decisions SET message = 'rewritten'`);
     await refused(`DELETE FROM decisions`);
     await refused(`TRUNCATE decisions CASCADE`);
   });
 
-  it('refuses UPDATE, DELETE and TRUNCATE of decision_targets', async () => {
+  void it('refuses UPDATE, DELETE and TRUNCATE of decision_targets', async () => {
     await refused(`UPDATE decision_targets SET action = 'deleted'`);
     await refused(`DELETE FROM decision_targets`);
     await refused(`TRUNCATE decision_targets`);
   });
 
-  it('still accepts inserts and leaves the rows as they were', async () => {
+  void it('still accepts inserts and leaves the rows as they were', async () => {
     const { rows } = await client.query<{ message: string; n: string }>(
       `SELECT message, (SELECT count(*) FROM decision_targets) AS n FROM decisions`,
     );

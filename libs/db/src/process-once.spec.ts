@@ -5,7 +5,7 @@ import { migrate } from './migrations/index.js';
 import { processOnce } from './process-once.js';
 import { createScratchDatabase } from './testing/scratch-database.js';
 
-describe('processOnce', () => {
+void describe('processOnce', () => {
   let db: { url: string; drop(): Promise<void> };
   let prisma: PrismaClient;
   before(async () => {
@@ -24,18 +24,18 @@ describe('processOnce', () => {
     await tx.processedMessage.create({ data: { consumer, messageId: id } });
   };
 
-  it('runs the effect once and reports a redelivery as a duplicate', async () => {
+  void it('runs the effect once and reports a redelivery as a duplicate', async () => {
     assert.equal(await processOnce(prisma, 'c1', 'm1', recordEffect('c1-effect', 'm1')), 'processed');
     assert.equal(await processOnce(prisma, 'c1', 'm1', recordEffect('c1-effect', 'm1-again')), 'duplicate');
     assert.equal(await effectRows('c1-effect'), 1);
   });
 
-  it('keeps consumers apart: the same message id is new to another consumer', async () => {
+  void it('keeps consumers apart: the same message id is new to another consumer', async () => {
     assert.equal(await processOnce(prisma, 'c2', 'shared', async () => undefined), 'processed');
     assert.equal(await processOnce(prisma, 'c3', 'shared', async () => undefined), 'processed');
   });
 
-  it('commits nothing when the effect fails, so the redelivery runs it', async () => {
+  void it('commits nothing when the effect fails, so the redelivery runs it', async () => {
     await assert.rejects(
       processOnce(prisma, 'c4', 'm1', async (tx) => {
         await recordEffect('c4-effect', 'm1')(tx);
@@ -49,7 +49,7 @@ describe('processOnce', () => {
     assert.equal(await effectRows('c4-effect'), 1);
   });
 
-  it('runs the effect once when two deliveries race', async () => {
+  void it('runs the effect once when two deliveries race', async () => {
     const results = await Promise.all(
       Array.from({ length: 5 }, (_, i) => processOnce(prisma, 'c5', 'race', recordEffect('c5-effect', `attempt-${i}`))),
     );

@@ -106,7 +106,9 @@ export class GitMirror {
   }
 }
 
+/** git's own diagnosis is its `fatal:` line; the lines after it are generic advice. */
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  return msg.trim().split('\n').filter(Boolean).slice(-1)[0] ?? msg;
+  const lines = msg.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => l.startsWith('fatal:')) ?? lines[0] ?? msg;
 }

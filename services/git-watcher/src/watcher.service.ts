@@ -44,6 +44,7 @@ export class WatcherService implements OnApplicationBootstrap, OnApplicationShut
     informer.on('update', (r) => this.upsert(r));
     informer.on('delete', (r) => this.remove(r));
     informer.on('error', (e: unknown) => {
+      if (this.stopped) return; // stopping aborts the watch; that is not a failure
       this.synced = false;
       this.logger.warn(`GitRepository watch failed, restarting: ${String(e)}`);
       setTimeout(() => void this.startInformer(), 1_000);

@@ -43,6 +43,7 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
     informer.on('update', (s) => this.changed(s));
     informer.on('delete', (s) => this.forget(s));
     informer.on('error', (e: unknown) => {
+      if (this.stopped) return; // stopping aborts the watch; that is not a failure
       this.logger.warn(`Sync watch failed, restarting: ${String(e)}`);
       setTimeout(() => void this.start(), 1_000);
     });

@@ -41,7 +41,7 @@ async function copyOfMigrations(): Promise<string> {
   return dir;
 }
 
-describe('migrate', () => {
+void describe('migrate', () => {
   const dbs: { drop(): Promise<void> }[] = [];
   const dirs: string[] = [];
   const scratch = async () => {
@@ -68,7 +68,7 @@ describe('migrate', () => {
     assert.ok(names.length >= 2);
   });
 
-  it('applies every migration to a fresh database, in order, and records them as Prisma does', async () => {
+  void it('applies every migration to a fresh database, in order, and records them as Prisma does', async () => {
     const url = await scratch();
     const result = await migrate(url);
     assert.deepEqual(result.applied, names);
@@ -94,7 +94,7 @@ describe('migrate', () => {
     for (const t of ['processed_messages', 'decisions', 'decision_targets', '_prisma_migrations']) assert.ok(tableNames.includes(t), t);
   });
 
-  it('creates _prisma_migrations with exactly the columns and types of Prisma', async () => {
+  void it('creates _prisma_migrations with exactly the columns and types of Prisma', async () => {
     const url = await scratch();
     await migrate(url);
     const columns = await query<{ column_name: string; data_type: string; char_len: number | null; is_nullable: string; column_default: string | null }>(
@@ -114,7 +114,7 @@ describe('migrate', () => {
     ]);
   });
 
-  it('is idempotent: a second run applies nothing and records nothing', async () => {
+  void it('is idempotent: a second run applies nothing and records nothing', async () => {
     const url = await scratch();
     await migrate(url);
     const before = await history(url);
@@ -125,7 +125,7 @@ describe('migrate', () => {
     assert.deepEqual((await migrationStatus(url)).pending, []);
   });
 
-  it('applies only what is new when a migration is added later', async () => {
+  void it('applies only what is new when a migration is added later', async () => {
     const url = await scratch();
     const dir = await editableMigrations();
     await migrate(url, { dir });
@@ -136,7 +136,7 @@ describe('migrate', () => {
     assert.deepEqual((await migrate(url, { dir })).applied, [added]);
   });
 
-  it('refuses to run when an applied migration was edited, naming it, and applies nothing else', async () => {
+  void it('refuses to run when an applied migration was edited, naming it, and applies nothing else', async () => {
     const url = await scratch();
     const dir = await editableMigrations();
     await migrate(url, { dir });
@@ -154,7 +154,7 @@ describe('migrate', () => {
     assert.ok(!rows.some((r) => r.migration_name === added));
   });
 
-  it('records a failing migration like Prisma and refuses to continue until it is resolved', async () => {
+  void it('records a failing migration like Prisma and refuses to continue until it is resolved', async () => {
     const url = await scratch();
     const dir = await editableMigrations();
     const broken = '29991231000000_broken';
@@ -177,7 +177,7 @@ describe('migrate', () => {
     assert.deepEqual((await migrate(url, { dir })).applied, [broken]);
   });
 
-  it('lets concurrent migrators through one at a time: each migration is applied exactly once', async () => {
+  void it('lets concurrent migrators through one at a time: each migration is applied exactly once', async () => {
     const url = await scratch();
     const results = await Promise.all([migrate(url), migrate(url), migrate(url)]);
     assert.equal(results.reduce((n, r) => n + r.applied.length, 0), names.length);

@@ -21,13 +21,13 @@ async function query<R extends pg.QueryResultRow>(url: string, sql: string, para
 const admin = () => databaseUrl(testDatabaseServerUrl(), 'postgres');
 const exists = async (name: string) => (await query(admin(), 'SELECT 1 FROM pg_database WHERE datname = $1', [name])).length === 1;
 
-describe('createTestDatabase', () => {
+void describe('createTestDatabase', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   after(async () => {
     for (const c of cleanup.reverse()) await c();
   });
 
-  it('hands out private, migrated databases cloned from one template', async () => {
+  void it('hands out private, migrated databases cloned from one template', async () => {
     const [a, b] = await Promise.all([createTestDatabase(), createTestDatabase()]);
     cleanup.push(() => a.drop(), () => b.drop());
     assert.notEqual(a.url, b.url);
@@ -43,7 +43,7 @@ describe('createTestDatabase', () => {
     assert.ok(await exists(template));
   });
 
-  it('builds a template once per migrations content, even when workers race for it', async () => {
+  void it('builds a template once per migrations content, even when workers race for it', async () => {
     // A migrations set nobody has built yet, so this run really builds (and races for) its template.
     const dir = await mkdtemp(join(tmpdir(), 'capstan-tpl-'));
     cleanup.push(() => rm(dir, { recursive: true, force: true }));
@@ -66,7 +66,7 @@ describe('createTestDatabase', () => {
     }
   });
 
-  it('drops the database, even with connections still open', async () => {
+  void it('drops the database, even with connections still open', async () => {
     const db = await createTestDatabase();
     const name = new URL(db.url).pathname.slice(1);
     const lingering = new pg.Client({ connectionString: db.url });

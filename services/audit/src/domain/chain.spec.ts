@@ -24,31 +24,31 @@ function chainOf(n: number): ChainLink[] {
   return links;
 }
 
-describe('canonicalJson', () => {
-  it('is independent of key order, at every depth', () => {
+void describe('canonicalJson', () => {
+  void it('is independent of key order, at every depth', () => {
     const a = { b: 1, a: { y: [1, { q: true, p: null }], x: 'é' } };
     const b = { a: { x: 'é', y: [1, { p: null, q: true }] }, b: 1 };
     assert.equal(canonicalJson(a), canonicalJson(b));
     assert.equal(canonicalJson(a), '{"a":{"x":"é","y":[1,{"p":null,"q":true}]},"b":1}');
   });
 
-  it('keeps array order, which is meaningful', () => {
+  void it('keeps array order, which is meaningful', () => {
     assert.notEqual(canonicalJson([1, 2]), canonicalJson([2, 1]));
   });
 
-  it('writes what a jsonb round trip gives back: undefined members dropped, dates as ISO strings', () => {
+  void it('writes what a jsonb round trip gives back: undefined members dropped, dates as ISO strings', () => {
     const value = { a: undefined, d: new Date('2026-11-22T10:00:00.000Z'), n: [undefined, 1.5] };
     assert.equal(canonicalJson(value), '{"d":"2026-11-22T10:00:00.000Z","n":[null,1.5]}');
     assert.equal(canonicalJson(JSON.parse(JSON.stringify(value))), canonicalJson(value));
   });
 
-  it('refuses values JSON cannot carry', () => {
+  void it('refuses values JSON cannot carry', () => {
     assert.throws(() => canonicalJson({ big: 1n }), /big/);
   });
 });
 
-describe('chainHash', () => {
-  it('commits to the previous hash and to every field, including targets', () => {
+void describe('chainHash', () => {
+  void it('commits to the previous hash and to every field, including targets', () => {
     const r = recordAt(1);
     const h = chainHash(GENESIS_HASH, r);
     assert.match(h, /^[0-9a-f]{64}$/);
@@ -59,7 +59,7 @@ describe('chainHash', () => {
     assert.notEqual(chainHash(GENESIS_HASH, { ...r, time: new Date(r.time.getTime() + 1) }), h);
   });
 
-  it('does not depend on the order targets are listed in, nor on extra row fields like seq', () => {
+  void it('does not depend on the order targets are listed in, nor on extra row fields like seq', () => {
     const r = { ...recordAt(1), targets: [deployment('a'), deployment('b')].map((t) => ({ ...t, action: null })) };
     const reversed = { ...r, targets: [...r.targets].reverse() };
     assert.equal(chainContent(r), chainContent(reversed));
@@ -68,21 +68,21 @@ describe('chainHash', () => {
   });
 });
 
-describe('verifyChain', () => {
-  it('accepts an intact chain and counts its links', () => {
+void describe('verifyChain', () => {
+  void it('accepts an intact chain and counts its links', () => {
     const verdict = verifyChain(chainOf(5));
     assert.ok(verdict.ok);
     assert.equal(verdict.walk.checked, 5);
     assert.ok(verifyChain([]).ok);
   });
 
-  it('names the first edited row', () => {
+  void it('names the first edited row', () => {
     const links = chainOf(5);
     links[2] = { ...links[2]!, record: { ...links[2]!.record, message: 'rewritten' } };
     assert.deepEqual(verifyChain(links), { ok: false, checked: 3, firstBrokenSeq: 3n, reason: 'hash-mismatch' });
   });
 
-  it('names the row after a removed one, and a row re-hashed to hide an edit', () => {
+  void it('names the row after a removed one, and a row re-hashed to hide an edit', () => {
     const links = chainOf(5);
     assert.deepEqual(verifyChain([...links.slice(0, 2), ...links.slice(3)]), {
       ok: false,
@@ -96,7 +96,7 @@ describe('verifyChain', () => {
     assert.deepEqual(verifyChain(rehashed), { ok: false, checked: 3, firstBrokenSeq: 3n, reason: 'prev-hash-mismatch' });
   });
 
-  it('gives the same verdict when fed in batches', () => {
+  void it('gives the same verdict when fed in batches', () => {
     const links = chainOf(7);
     links[5] = { ...links[5]!, hash: 'f'.repeat(64) };
     const first = verifyChain(links.slice(0, 3));

@@ -5,8 +5,8 @@ import { toDecisionRecord } from './to-decision-record.js';
 
 const context = { id: '01936f00-0000-7000-8000-000000000001', recordedAt: new Date('2026-11-22T10:00:05.123Z') };
 
-describe('toDecisionRecord', () => {
-  it('keeps who, which commit and why', () => {
+void describe('toDecisionRecord', () => {
+  void it('keeps who, which commit and why', () => {
     const r = toDecisionRecord(decisionEvent({ id: 'e1', commit: 7, message: 'bump web to 1.2' }), context);
     assert.equal(r.id, context.id);
     assert.equal(r.eventId, 'e1');
@@ -22,7 +22,7 @@ describe('toDecisionRecord', () => {
     assert.deepEqual(r.recordedAt, context.recordedAt);
   });
 
-  it('merges targets and change set per object, each with its own action', () => {
+  void it('merges targets and change set per object, each with its own action', () => {
     const r = toDecisionRecord(
       decisionEvent({
         id: 'e2',
@@ -42,7 +42,7 @@ describe('toDecisionRecord', () => {
     assert.equal(byName['reader']?.namespace, '');
   });
 
-  it('uses null, not undefined, for what a decision lacks', () => {
+  void it('uses null, not undefined, for what a decision lacks', () => {
     const r = toDecisionRecord(decisionEvent({ id: 'e3', withoutSource: true, author: { name: 'bot', email: '' } }), context);
     assert.equal(r.source, null);
     assert.equal(r.image, null);

@@ -10,7 +10,7 @@ import { ada, clusterRole, decisionEvent, deployment, fixedIds, grace, sha } fro
 import { manualClock } from '../testing/audit-database.js';
 import type { DecisionView, ObjectHistoryEntryView, PageView } from './views.js';
 
-describe('audit HTTP API', () => {
+void describe('audit HTTP API', () => {
   let db: TestDatabase;
   let app: INestApplication;
   let base: string;
@@ -55,7 +55,7 @@ describe('audit HTTP API', () => {
     await db.drop();
   });
 
-  it('lists decisions newest first with everything the log keeps', async () => {
+  void it('lists decisions newest first with everything the log keeps', async () => {
     const page = await list('');
     assert.deepEqual(eventIds(page), ['ev-6', 'ev-5', 'ev-4', 'ev-3', 'ev-2', 'ev-1']);
     assert.equal(page.nextCursor, null);
@@ -74,7 +74,7 @@ describe('audit HTTP API', () => {
     assert.equal(first.prevHash, '0'.repeat(64));
   });
 
-  it('filters by object, revision, actor, action and time', async () => {
+  void it('filters by object, revision, actor, action and time', async () => {
     assert.deepEqual(eventIds(await list('?namespace=shop&kind=Deployment&name=web')), ['ev-5', 'ev-2', 'ev-1']);
     assert.deepEqual(eventIds(await list('?name=web')), ['ev-6', 'ev-5', 'ev-2', 'ev-1']);
     assert.deepEqual(eventIds(await list('?namespace=_')), ['ev-4']);
@@ -90,7 +90,7 @@ describe('audit HTTP API', () => {
     assert.deepEqual(eventIds(await list('?since=2026-11-22T11:00:05%2B01:00')), ['ev-6', 'ev-5']);
   });
 
-  it('pages with a cursor that later inserts do not disturb', async () => {
+  void it('pages with a cursor that later inserts do not disturb', async () => {
     const page1 = await list('?limit=2');
     assert.deepEqual(eventIds(page1), ['ev-6', 'ev-5']);
     assert.ok(page1.nextCursor);
@@ -109,7 +109,7 @@ describe('audit HTTP API', () => {
     assert.equal((await list('?limit=500')).items.length, 8);
   });
 
-  it('answers a bad parameter with 400 naming it', async () => {
+  void it('answers a bad parameter with 400 naming it', async () => {
     const cases: [string, string][] = [
       ['?since=yesterday', 'since'],
       ['?until=2026-11-22', 'until'],
@@ -131,7 +131,7 @@ describe('audit HTTP API', () => {
     assert.match(body.message, /at most 500/);
   });
 
-  it('tells the history of one object, newest first, with commit, author and its own change', async () => {
+  void it('tells the history of one object, newest first, with commit, author and its own change', async () => {
     const { status, body } = await get<PageView<ObjectHistoryEntryView>>('/api/v1/objects/shop/Deployment/web/history');
     assert.equal(status, 200);
     assert.deepEqual(
@@ -161,7 +161,7 @@ describe('audit HTTP API', () => {
     assert.equal(rest.body.nextCursor, null);
   });
 
-  it('uses _ for cluster-scoped objects and returns an empty history for unknown ones', async () => {
+  void it('uses _ for cluster-scoped objects and returns an empty history for unknown ones', async () => {
     const role = await get<PageView<ObjectHistoryEntryView>>('/api/v1/objects/_/ClusterRole/reader/history');
     assert.deepEqual(
       role.body.items.map((e) => [e.sha, e.objectAction]),
@@ -173,7 +173,7 @@ describe('audit HTTP API', () => {
     assert.deepEqual([bad.status, bad.body.parameter], [400, 'limit']);
   });
 
-  it('verifies the chain, and names the first row edited behind its back', async () => {
+  void it('verifies the chain, and names the first row edited behind its back', async () => {
     assert.deepEqual((await get('/api/v1/audit/verify')).body, { ok: true, checked: 8 });
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
@@ -185,7 +185,7 @@ describe('audit HTTP API', () => {
     assert.deepEqual((await get('/api/v1/audit/verify')).body, { ok: false, checked: 4, firstBrokenSeq: 4, reason: 'hash-mismatch' });
   });
 
-  it('is ready when the database answers', async () => {
+  void it('is ready when the database answers', async () => {
     const { status, body } = await get<{ ready: boolean; checks: Record<string, string> }>('/readyz');
     assert.equal(status, 200);
     assert.deepEqual(body.checks, { database: 'ok' });

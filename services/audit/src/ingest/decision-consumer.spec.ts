@@ -22,7 +22,7 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
   }
 }
 
-describe('decision events from JetStream', () => {
+void describe('decision events from JetStream', () => {
   let db: TestDatabase;
   let app: INestApplication;
   let publisher: Bus;
@@ -56,12 +56,12 @@ describe('decision events from JetStream', () => {
     await db.drop();
   });
 
-  it('records a published decision', async () => {
+  void it('records a published decision', async () => {
     await publisher.publish(decisionEvent({ id: 'nats-1', changeSet: [{ ...deployment('web'), action: 'configured' }] }));
     await eventually('decision nats-1 in the log', async () => ((await rows('nats-1')) === 1 ? true : undefined));
   });
 
-  it('acks a redelivered event without recording it twice', async () => {
+  void it('acks a redelivered event without recording it twice', async () => {
     const event = decisionEvent({ id: 'nats-2' });
     await publisher.publish(event);
     await eventually('decision nats-2 in the log', async () => ((await rows('nats-2')) === 1 ? true : undefined));

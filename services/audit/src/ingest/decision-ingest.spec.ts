@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { decisionEvent, deployment } from '../testing/decision-events.js';
 import { auditOnTestDatabase, type AuditOnTestDatabase } from '../testing/audit-database.js';
 
-describe('DecisionIngest', () => {
+void describe('DecisionIngest', () => {
   let audit: AuditOnTestDatabase;
   before(async () => {
     audit = await auditOnTestDatabase();
@@ -17,7 +17,7 @@ describe('DecisionIngest', () => {
     return { decisions: Number(row!.decisions), targets: Number(row!.targets) };
   };
 
-  it('records an event once: the same event again is a success that writes nothing', async () => {
+  void it('records an event once: the same event again is a success that writes nothing', async () => {
     const event = decisionEvent({ id: 'once', changeSet: [{ ...deployment('web'), action: 'configured' }] });
     const first = await audit.ingest.ingest(event);
     assert.equal(first.status, 'recorded');
@@ -28,7 +28,7 @@ describe('DecisionIngest', () => {
     assert.deepEqual(before, { decisions: 1, targets: 1 });
   });
 
-  it('records racing deliveries of one event exactly once', async () => {
+  void it('records racing deliveries of one event exactly once', async () => {
     const event = decisionEvent({ id: 'race', changeSet: [{ ...deployment('api'), action: 'created' }] });
     const results = await Promise.all(Array.from({ length: 6 }, () => audit.ingest.ingest(event)));
     assert.equal(results.filter((r) => r.status === 'recorded').length, 1);
@@ -36,7 +36,7 @@ describe('DecisionIngest', () => {
     assert.equal(rows.length, 1);
   });
 
-  it('stores the decision with its targets, chained to the previous one', async () => {
+  void it('stores the decision with its targets, chained to the previous one', async () => {
     const event = decisionEvent({
       id: 'stored',
       commit: 9,

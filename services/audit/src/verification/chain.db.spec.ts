@@ -6,7 +6,7 @@ import { DecisionRepository } from '../persistence/decision.repository.js';
 import { decisionEvent, deployment, fixedIds } from '../testing/decision-events.js';
 import { auditOnTestDatabase, manualClock, type AuditOnTestDatabase } from '../testing/audit-database.js';
 
-describe('hash chain in Postgres', () => {
+void describe('hash chain in Postgres', () => {
   let audit: AuditOnTestDatabase;
   before(async () => {
     audit = await auditOnTestDatabase();
@@ -20,7 +20,7 @@ describe('hash chain in Postgres', () => {
   const tamper = (sql: string, params: unknown[]) =>
     audit.sql(`SET session_replication_role = replica; ${sql}`.replace(/\$(\d)/g, (_m, i: string) => `'${String(params[Number(i) - 1])}'`));
 
-  it('stays intact through awkward JSON: key order, unicode, numbers, nulls', async () => {
+  void it('stays intact through awkward JSON: key order, unicode, numbers, nulls', async () => {
     await audit.ingest.ingest(
       decisionEvent({
         id: 'json',
@@ -31,7 +31,7 @@ describe('hash chain in Postgres', () => {
     assert.deepEqual(await audit.verifier.verify(), { ok: true, checked: 1 });
   });
 
-  it('keeps one gap-free chain when two replicas append at the same time', async () => {
+  void it('keeps one gap-free chain when two replicas append at the same time', async () => {
     // Two clients, two pools: the lock, not a shared connection, must serialize them.
     const replica = createPrismaClient(audit.url);
     const other = new DecisionIngest(new DecisionRepository(replica), manualClock(), fixedIds('01936f00-0000-7000-9000-'));
@@ -50,14 +50,14 @@ describe('hash chain in Postgres', () => {
     assert.deepEqual(forks, []);
   });
 
-  it('reports exactly the seq of a row edited behind the triggers back', async () => {
+  void it('reports exactly the seq of a row edited behind the triggers back', async () => {
     const seq = await seqOf('burst-7');
     await tamper(`UPDATE decisions SET message = 'nothing to see here' WHERE event_id = $1`, ['burst-7']);
     const [upTo] = await audit.sql<{ n: string }>('SELECT count(*) AS n FROM decisions WHERE seq <= $1', [seq.toString()]);
     assert.deepEqual(await audit.verifier.verify(), { ok: false, checked: Number(upTo!.n), firstBrokenSeq: seq, reason: 'hash-mismatch' });
   });
 
-  it('catches an edited target too, and a deleted row', async () => {
+  void it('catches an edited target too, and a deleted row', async () => {
     // Repair the earlier edit first is impossible (that is the point), so use a fresh database.
     const fresh = await auditOnTestDatabase();
     try {
