@@ -10,26 +10,23 @@
 
 ARG NODE_VERSION=24.21.0
 
-# ---- deps: the workspace's dependencies, cached until a manifest or the lockfile changes ----
+# ---- manifests: package.json of the root and of every workspace (the globs of the root
+# package.json "workspaces"), at their paths. npm ci needs all of them; copying only them
+# keeps the npm ci layer cached until a manifest or the lockfile changes.
+FROM node:${NODE_VERSION}-slim AS manifests
+WORKDIR /src
+COPY . .
+RUN set -eu; \
+    mkdir -p /manifests; \
+    cp package.json package-lock.json /manifests/; \
+    for f in libs/*/package.json services/*/package.json packages/*/package.json e2e/package.json bench/package.json; do \
+      if [ -f "$f" ]; then mkdir -p "/manifests/$(dirname "$f")"; cp "$f" "/manifests/$f"; fi; \
+    done
+
+# ---- deps: the workspace's dependencies ----
 FROM node:${NODE_VERSION}-slim AS deps
 WORKDIR /app
-# npm ci needs the manifest of every workspace the lockfile names.
-COPY package.json package-lock.json ./
-COPY libs/db/package.json libs/db/
-COPY libs/events/package.json libs/events/
-COPY libs/gitops-core/package.json libs/gitops-core/
-COPY libs/kube/package.json libs/kube/
-COPY libs/messaging/package.json libs/messaging/
-COPY libs/platform/package.json libs/platform/
-COPY libs/testing/package.json libs/testing/
-COPY services/audit/package.json services/audit/
-COPY services/canary-analyzer/package.json services/canary-analyzer/
-COPY services/git-watcher/package.json services/git-watcher/
-COPY services/reconciler/package.json services/reconciler/
-COPY services/registry-watcher/package.json services/registry-watcher/
-COPY packages/cli/package.json packages/cli/
-COPY e2e/package.json e2e/
-COPY bench/package.json bench/
+COPY --from=manifests /manifests/ ./
 RUN --mount=type=cache,target=/root/.npm \
     npm ci --no-audit --no-fund
 
@@ -42,10 +39,8 @@ COPY services/ services/
 COPY packages/ packages/
 COPY e2e/ e2e/
 COPY bench/ bench/
-# The Prisma client is generated code (git-ignored), so it is generated here before tsc runs.
-RUN if [ -f libs/db/prisma.config.ts ] || [ -f libs/db/prisma/schema.prisma ]; then \
-      cd libs/db && npx --no-install prisma generate; \
-    fi
+# The Prisma client is generated code (git-ignored): generate it before tsc compiles libs/db.
+RUN bash libs/db/scripts/generate.sh
 RUN npm run build
 
 # ---- assemble: only what SERVICE needs at run time ----

@@ -83,7 +83,7 @@ data: {greeting: ${greeting}}
 
   it('deploys a pushed commit and answers who deployed it, from the API and the CLI', async () => {
     await repo.write({ 'deploy/namespace.yaml': `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}}\n`, 'deploy/app.yaml': manifests(2) });
-    const sha = await repo.commit('Deploy web with two replicas', grace, linus);
+    const sha = repo.commit('Deploy web with two replicas', grace, linus);
     await applyYaml(
       platform.api,
       `apiVersion: capstan.dev/v1alpha1
@@ -109,18 +109,19 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
     });
     const sync = await readySync('True');
     assert.equal(sync.status?.lastAppliedRevision, `main@sha1:${sha}`);
-    assert.equal(sync.status?.inventory?.entries.length, 3);
+    assert.equal(sync.status.inventory?.entries.length, 3);
 
     const history = await waitFor('history of the Deployment', async () => {
       const h = await platform.auditGet<{ items: HistoryItem[] }>(`/api/v1/objects/${ns}/Deployment/web/history`);
       return h.items.length > 0 ? h.items : undefined;
     });
-    assert.equal(history[0]?.sha, sha);
-    assert.equal(history[0]?.revision, `main@sha1:${sha}`);
-    assert.equal(history[0]?.objectAction, 'created');
-    assert.equal(history[0]?.commitMessage, 'Deploy web with two replicas');
-    assert.deepEqual(history[0]?.author, grace);
-    assert.deepEqual(history[0]?.committer, linus);
+    const latest = history[0]!;
+    assert.equal(latest.sha, sha);
+    assert.equal(latest.revision, `main@sha1:${sha}`);
+    assert.equal(latest.objectAction, 'created');
+    assert.equal(latest.commitMessage, 'Deploy web with two replicas');
+    assert.deepEqual(latest.author, grace);
+    assert.deepEqual(latest.committer, linus);
 
     // The decision is a row in Postgres, exactly once.
     const client = new pg.Client({ connectionString: platform.db.url });
@@ -144,7 +145,7 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
       'deploy/extra.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra, namespace: ${ns}}\ndata: {a: b}\n`,
       'deploy/broken.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok, namespace: ${ns}}\n---\nkind: [unclosed\n`,
     });
-    const bad = await repo.commit('Add extra config (broken)', grace);
+    const bad = repo.commit('Add extra config (broken)', grace);
     const failed = await readySync('False', 'BuildFailed');
     assert.match(failed.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /deploy\/broken\.yaml \(document 2\)/);
     assert.ok(failed.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True'));
@@ -154,7 +155,7 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
     assert.equal(await configMap('extra'), undefined, 'nothing of the broken commit was applied');
 
     await repo.write({ 'deploy/broken.yaml': null });
-    const good = await repo.commit('Fix: drop the broken file', grace);
+    const good = repo.commit('Fix: drop the broken file', grace);
     await applied(good);
     assert.ok(await configMap('extra'));
     await readySync('True');
@@ -165,7 +166,7 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
       'deploy/more.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: more, namespace: ${ns}}\ndata: {a: b}\n`,
       'deploy/app.yaml': manifests(2).replace('replicas: 2', 'replicas: "three"'),
     });
-    const bad = await repo.commit('Scale to three (wrong type)', grace);
+    const bad = repo.commit('Scale to three (wrong type)', grace);
     const failed = await readySync('False', 'ApplyFailed');
     const message = failed.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
     assert.match(message, new RegExp(`${ns}/Deployment/web \\(deploy/app\\.yaml, document 1\\)`));
@@ -175,7 +176,7 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
     assert.equal(await configMap('more'), undefined, 'the valid object of the rejected set was not applied');
 
     await repo.write({ 'deploy/app.yaml': manifests(3) });
-    const good = await repo.commit('Scale to three', grace);
+    const good = repo.commit('Scale to three', grace);
     await applied(good);
     assert.ok(await configMap('more'));
     const d = await readObject<{ spec: { replicas: number } }>(platform.api, 'apps/v1', 'Deployment', ns, 'web');
@@ -187,7 +188,7 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
     for (let i = 1; i <= 6; i++) {
       if (i === 3) await platform.stopAudit();
       await repo.write({ 'deploy/app.yaml': manifests(3, `v${i}`) });
-      const sha = await repo.commit(`Greeting v${i}`, grace);
+      const sha = repo.commit(`Greeting v${i}`, grace);
       await applied(sha);
       shas.push(sha);
       if (i === 5) await platform.startAudit();

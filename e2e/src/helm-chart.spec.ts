@@ -52,15 +52,15 @@ function env(container: { env?: V1EnvVar[] }, name: string): V1EnvVar {
   return found;
 }
 
-/** Lints the chart with a values file and expects a failure whose output names `field`. */
-async function assertLintFails(values: unknown, field: string): Promise<void> {
+/** Lints the chart with a values file and expects a schema failure naming the field (its JSON pointer). */
+async function assertLintFails(values: unknown, ...expected: string[]): Promise<void> {
   const file = await valuesFile(values);
   try {
     const r = await helm(['lint', chartDir, '-f', file.path]);
     assert.notEqual(r.code, 0, `helm lint should reject ${JSON.stringify(values)}\n${describeRun(r)}`);
     const out = r.stdout + r.stderr;
     assert.match(out, /schema/i, `the failure comes from values.schema.json\n${describeRun(r)}`);
-    assert.ok(out.includes(field), `the failure names ${field}\n${describeRun(r)}`);
+    for (const e of expected) assert.ok(out.includes(e), `the failure names ${e}\n${describeRun(r)}`);
   } finally {
     await file.cleanup();
   }
@@ -88,24 +88,29 @@ void describe('helm chart deploy/capstan', () => {
 
   void describe('values.schema.json rejects bad values, naming the field', () => {
     void it('a negative replica count', () =>
-      assertLintFails({ services: { reconciler: { replicas: -1 } } }, 'replicas'));
+      assertLintFails({ services: { reconciler: { replicas: -1 } } }, '/services/reconciler/replicas'));
     void it('a replica count of the wrong type', () =>
-      assertLintFails({ services: { audit: { replicas: 'two' } } }, 'replicas'));
-    void it('an unknown log level', () => assertLintFails({ logLevel: 'loud' }, 'logLevel'));
+      assertLintFails(
+        { services: { audit: { replicas: 'two' } } },
+        '/services/audit/replicas',
+        'want integer',
+      ));
+    void it('an unknown log level', () => assertLintFails({ logLevel: 'loud' }, '/logLevel'));
     void it('a misspelt key', () =>
-      assertLintFails({ services: { 'git-watcher': { replica: 2 } } }, 'replica'));
+      assertLintFails({ services: { 'git-watcher': { replica: 2 } } }, '/services/git-watcher', "'replica'"));
     void it('an unknown service', () =>
-      assertLintFails({ services: { 'image-updater': { enabled: true } } }, 'image-updater'));
+      assertLintFails({ services: { 'image-updater': { enabled: true } } }, '/services', "'image-updater'"));
     void it('a database URL that is not postgres', () =>
-      assertLintFails({ database: { url: 'mysql://db/capstan' } }, 'url'));
+      assertLintFails({ database: { url: 'mysql://db/capstan' } }, '/database/url'));
     void it('a wrong image pull policy', () =>
-      assertLintFails({ image: { pullPolicy: 'Sometimes' } }, 'pullPolicy'));
-    void it('a wrong type for a whole section', () => assertLintFails({ rbac: { create: 'yes' } }, 'create'));
+      assertLintFails({ image: { pullPolicy: 'Sometimes' } }, '/image/pullPolicy'));
+    void it('a wrong type for a whole section', () =>
+      assertLintFails({ rbac: { create: 'yes' } }, '/rbac/create'));
 
     void it('helm template (and so install) fails the same way', async () => {
       const r = await helm(['template', 'capstan', chartDir, '--set', 'services.reconciler.replicas=-1']);
       assert.notEqual(r.code, 0, describeRun(r));
-      assert.match(r.stderr, /replicas/);
+      assert.match(r.stderr, /\/services\/reconciler\/replicas/);
     });
   });
 
@@ -608,12 +613,13 @@ void describe('helm chart deploy/capstan', () => {
   });
 
   void describe('helm install into the real cluster', { timeout: 600_000 }, () => {
-    let kubeconfigPath: string;
+    let kubeconfigPath = '';
     let kc: KubeConfig | undefined;
     const id = suffix();
     const release = `capstan-${id}`;
     const namespace = `capstan-install-${id}`;
     let installed = false;
+    let installHookStartedAt = '';
 
     before(async () => {
       ({ kubeconfigPath } = await sharedCluster());
@@ -621,19 +627,18 @@ void describe('helm chart deploy/capstan', () => {
     });
 
     after(async () => {
-      if (installed) {
-        const r = await helm(
-          ['uninstall', release, '--namespace', namespace, '--wait', '--timeout', '2m'],
-          kubeconfigPath,
-          180_000,
-        );
-        assert.equal(r.code, 0, describeRun(r));
-      }
-      if (kc) {
-        await KubernetesObjectApi.makeApiClient(kc)
-          .delete(namespaceObject(namespace))
-          .catch(() => undefined);
-      }
+      if (!kc) return; // no cluster: nothing to clean up, and helm must not fall back to ~/.kube/config
+      // Uninstall even after a failed install (the release then exists in a failed state);
+      // only a successful install must also uninstall cleanly.
+      const r = await helm(
+        ['uninstall', release, '--namespace', namespace, '--wait', '--timeout', '2m', '--ignore-not-found'],
+        kubeconfigPath,
+        180_000,
+      );
+      if (installed) assert.equal(r.code, 0, describeRun(r));
+      await KubernetesObjectApi.makeApiClient(kc)
+        .delete(namespaceObject(namespace))
+        .catch(() => undefined);
     });
 
     void it('installs (migration hook Job included) and every Deployment becomes Available', async () => {
@@ -661,12 +666,13 @@ void describe('helm chart deploy/capstan', () => {
       assert.equal(status.code, 0, describeRun(status));
       const info = JSON.parse(status.stdout) as {
         info: { status: string };
-        hooks?: { kind: string; last_run?: { phase?: string } }[];
+        hooks?: { kind: string; last_run?: { phase?: string; started_at?: string } }[];
       };
       assert.equal(info.info.status, 'deployed');
       const jobHook = info.hooks?.find((h) => h.kind === 'Job');
       assert.ok(jobHook, 'the migration Job ran as a hook');
       assert.equal(jobHook.last_run?.phase, 'Succeeded');
+      installHookStartedAt = jobHook.last_run.started_at ?? '';
 
       // --wait already waited; check each Deployment ourselves anyway, with a deadline.
       const cluster = kc!;
@@ -705,6 +711,47 @@ void describe('helm chart deploy/capstan', () => {
       const names = secrets.items.map((s) => s.metadata?.name);
       assert.ok(names.includes(`${release}-database`));
       assert.ok(!names.includes(`${release}-migrate`));
+    });
+
+    void it('upgrades: the migration hook runs again and a replica change rolls out', async () => {
+      assert.ok(installed, 'needs the release installed by the previous test');
+      const r = await helm(
+        [
+          'upgrade',
+          release,
+          chartDir,
+          '--namespace',
+          namespace,
+          '--reuse-values',
+          '--set',
+          'services.reconciler.replicas=2',
+          '--wait',
+          '--timeout',
+          '5m',
+        ],
+        kubeconfigPath,
+        360_000,
+      );
+      assert.equal(r.code, 0, describeRun(r));
+      const status = await helm(['status', release, '--namespace', namespace, '-o', 'json'], kubeconfigPath);
+      const info = JSON.parse(status.stdout) as {
+        version: number;
+        info: { status: string };
+        hooks?: { kind: string; events?: string[]; last_run?: { phase?: string; started_at?: string } }[];
+      };
+      assert.equal(info.version, 2);
+      assert.equal(info.info.status, 'deployed');
+      const jobHook = info.hooks?.find((h) => h.kind === 'Job');
+      assert.equal(jobHook?.last_run?.phase, 'Succeeded');
+      assert.ok(
+        Date.parse(jobHook.last_run.started_at ?? '') > Date.parse(installHookStartedAt),
+        'the pre-upgrade run is a new one',
+      );
+      const reconciler = await kc!
+        .makeApiClient(AppsV1Api)
+        .readNamespacedDeployment({ name: `${release}-reconciler`, namespace });
+      assert.equal(reconciler.spec?.replicas, 2);
+      assert.equal(reconciler.status?.readyReplicas, 2);
     });
   });
 });

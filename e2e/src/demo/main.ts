@@ -64,7 +64,7 @@ async function main(): Promise<void> {
     const repo = await GitRepo.create(join(home, 'repo'));
     await repo.write(demoApp);
     const author = { name: 'Demo Developer', email: 'dev@example.com' };
-    const sha = await repo.commit('Deploy hello-web v1', author);
+    const sha = repo.commit('Deploy hello-web v1', author);
     const pushedAt = Date.now();
     say(`pushed ${sha.slice(0, 12)} to ${repo.url} as ${author.name} <${author.email}>`);
 

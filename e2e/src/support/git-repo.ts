@@ -41,7 +41,7 @@ export class GitRepo {
   }
 
   /** Commits everything and pushes to main; returns the new commit's sha. */
-  async commit(message: string, author: Person, committer: Person = author): Promise<string> {
+  commit(message: string, author: Person, committer: Person = author): string {
     this.git('add', '-A');
     execFileSync('git', ['commit', '-q', '--allow-empty', '-m', message], {
       cwd: this.work,

@@ -1,7 +1,6 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
 import { parseManifests } from '@capstan/gitops-core';
 import { ObjectApi, createKubeConfig, isNotFound } from '@capstan/kube';
 
@@ -14,7 +13,7 @@ export function objectApi(kubeconfigPath: string): ObjectApi {
 /** Server-side applies YAML as a user with kubectl would (field manager `kubectl`). */
 export async function applyYaml(api: ObjectApi, yaml: string, fieldManager = 'kubectl'): Promise<void> {
   for (const { object } of parseManifests([{ path: 'inline.yaml', content: yaml }])) {
-    await api.patch(object as KubernetesObject, undefined, undefined, fieldManager, true, PatchStrategy.ServerSideApply);
+    await api.applyRaw(object, { fieldManager });
   }
 }
 

@@ -21,10 +21,10 @@ export async function spawnService(name: string, port: number, env: Record<strin
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const url = `http://127.0.0.1:${port}`;
-  let exited = false;
-  child.once('exit', () => (exited = true));
+  const state = { exited: false };
+  child.once('exit', () => (state.exited = true));
   await waitFor(`${name} ready (log: ${join(logDir, `${name}.log`)})`, async () => {
-    if (exited) throw new Error(`${name} exited; see ${join(logDir, `${name}.log`)}`);
+    if (state.exited) throw new Error(`${name} exited; see ${join(logDir, `${name}.log`)}`);
     const res = await fetch(`${url}/readyz`).catch(() => undefined);
     return res?.ok ? true : undefined;
   }, 60_000);
@@ -33,11 +33,11 @@ export async function spawnService(name: string, port: number, env: Record<strin
     url,
     child,
     stop: async () => {
-      if (exited) return;
+      if (state.exited) return;
       const done = new Promise((r) => child.once('exit', r));
       child.kill('SIGTERM');
       await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
-      if (!exited) child.kill('SIGKILL');
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
   };
 }

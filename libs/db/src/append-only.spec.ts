@@ -33,7 +33,10 @@ void describe('append-only audit tables', () => {
   });
 
   const refused = (sql: string) =>
-    assert.rejects(client.query(sql), (e: unknown) => (e as { code?: string }).code === '23001' && /append-only/.test((e as Error).message));
+    assert.rejects(
+      client.query(sql),
+      (e: unknown) => (e as { code?: string }).code === '23001' && /append-only/.test((e as Error).message),
+    );
 
   void it('refuses UPDATE, DELETE and TRUNCATE of decisions', async () => {
     await refused(`UPDATE decisions SET message = 'rewritten'`);

@@ -27,7 +27,10 @@ async function main(command: string | undefined): Promise<number> {
     log(plan.pending.length === 0 ? 'database is up to date' : `${plan.pending.length} pending`);
     return 0;
   }
-  const result = await migrate(config.DATABASE_URL, { lockTimeoutMs: config.MIGRATE_LOCK_TIMEOUT_SECONDS * 1000, log });
+  const result = await migrate(config.DATABASE_URL, {
+    lockTimeoutMs: config.MIGRATE_LOCK_TIMEOUT_SECONDS * 1000,
+    log,
+  });
   log(`done: ${result.applied.length} applied, ${result.alreadyApplied} already applied`);
   return 0;
 }
@@ -38,7 +41,11 @@ main(process.argv[2]).then(
   },
   (e: unknown) => {
     // Known failures get their one-line explanation; anything else is a bug and keeps its stack.
-    console.error(e instanceof MigrationError || (e instanceof Error && e.name === 'ConfigError') ? `[migrate] ${e.message}` : e);
+    console.error(
+      e instanceof MigrationError || (e instanceof Error && e.name === 'ConfigError')
+        ? `[migrate] ${e.message}`
+        : e,
+    );
     process.exitCode = 1;
   },
 );

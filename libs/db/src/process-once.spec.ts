@@ -20,9 +20,10 @@ void describe('processOnce', () => {
 
   // The effect writes a row of its own so we can see whether it committed.
   const effectRows = (consumer: string) => prisma.processedMessage.count({ where: { consumer } });
-  const recordEffect = (consumer: string, id: string) => async (tx: Parameters<Parameters<typeof processOnce>[3]>[0]) => {
-    await tx.processedMessage.create({ data: { consumer, messageId: id } });
-  };
+  const recordEffect =
+    (consumer: string, id: string) => async (tx: Parameters<Parameters<typeof processOnce>[3]>[0]) => {
+      await tx.processedMessage.create({ data: { consumer, messageId: id } });
+    };
 
   void it('runs the effect once and reports a redelivery as a duplicate', async () => {
     assert.equal(await processOnce(prisma, 'c1', 'm1', recordEffect('c1-effect', 'm1')), 'processed');
@@ -31,8 +32,8 @@ void describe('processOnce', () => {
   });
 
   void it('keeps consumers apart: the same message id is new to another consumer', async () => {
-    assert.equal(await processOnce(prisma, 'c2', 'shared', async () => undefined), 'processed');
-    assert.equal(await processOnce(prisma, 'c3', 'shared', async () => undefined), 'processed');
+    assert.equal(await processOnce(prisma, 'c2', 'shared', () => Promise.resolve()), 'processed');
+    assert.equal(await processOnce(prisma, 'c3', 'shared', () => Promise.resolve()), 'processed');
   });
 
   void it('commits nothing when the effect fails, so the redelivery runs it', async () => {
@@ -51,7 +52,9 @@ void describe('processOnce', () => {
 
   void it('runs the effect once when two deliveries race', async () => {
     const results = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => processOnce(prisma, 'c5', 'race', recordEffect('c5-effect', `attempt-${i}`))),
+      Array.from({ length: 5 }, (_, i) =>
+        processOnce(prisma, 'c5', 'race', recordEffect('c5-effect', `attempt-${i}`)),
+      ),
     );
     assert.equal(results.filter((r) => r === 'processed').length, 1);
     assert.equal(results.filter((r) => r === 'duplicate').length, 4);

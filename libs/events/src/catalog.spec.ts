@@ -9,7 +9,6 @@ import {
   parseEvent,
   registerUpcaster,
   topology,
-  type CapstanEvent,
 } from './index.js';
 
 const sig = { name: 'Ada', email: 'ada@example.com', time: '2026-11-22T10:00:00Z' };
@@ -62,8 +61,8 @@ describe('event catalog', () => {
     });
     const { message: _m, ...v0data } = commit.data;
     const event = parseEvent({ ...commit, type: 'dev.capstan.git.commit.observed.v0', data: { ...v0data, subjectLine: 'old' } });
-    assert.equal(event.type, COMMIT_OBSERVED_V1);
-    assert.equal(event.type === COMMIT_OBSERVED_V1 && event.data.message, 'old');
+    assert.ok(event.type === COMMIT_OBSERVED_V1);
+    assert.equal(event.data.message, 'old');
   });
 
   it('fills decision defaults so consumers never see missing arrays', () => {
@@ -92,7 +91,7 @@ describe('topology', () => {
   it('derives isolated stream names and keyed subjects from the prefix', () => {
     const t = topology('t-42');
     assert.equal(t.streams.events.name, 'T_42_EVENTS');
-    const event = parseEvent(commit) as CapstanEvent;
+    const event = parseEvent(commit);
     assert.equal(t.subjectFor(event), 't-42.git.commit.flux-system.app');
     assert.ok(t.streams.events.subjects.includes('t-42.git.>'));
     assert.equal(t.deadLetterSubject('audit.v1'), 't-42.dlq.audit_v1');

@@ -10,7 +10,7 @@ describe('conditions', () => {
     const a = setCondition([], { type: 'Ready', status: 'True', reason: 'Ok', message: 'fine' }, t0);
     const b = setCondition(a, { type: 'Ready', status: 'True', reason: 'Ok', message: 'still fine' }, t1);
     assert.equal(b[0]?.lastTransitionTime, t0.toISOString());
-    assert.equal(b[0]?.message, 'still fine');
+    assert.equal(b[0].message, 'still fine');
     const c = setCondition(b, { type: 'Ready', status: 'False', reason: 'BuildFailed', message: 'bad' }, t1);
     assert.equal(c[0]?.lastTransitionTime, t1.toISOString());
   });

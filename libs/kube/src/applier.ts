@@ -1,4 +1,4 @@
-import { PatchStrategy, type KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ChangeSetEntry } from '@capstan/events';
 import { describeObject, planStages, type KubeObject, type SourcedObject } from '@capstan/gitops-core';
 import { ApplyRejectedError, failureOf, isNotFound, type ObjectFailure } from './errors.js';
@@ -69,7 +69,7 @@ export class ServerSideApplier {
     await Promise.all(
       items.map(async (item) => {
         try {
-          await this.api.patch(item.object as KubernetesObject, undefined, 'All', options.fieldManager, true, PatchStrategy.ServerSideApply);
+          await this.api.applyRaw(item.object, { fieldManager: options.fieldManager, dryRun: true });
         } catch (e) {
           const failure = failureOf(item.object, item.origin, e);
           if (!deferrable(item, failure)) failures.push(failure);
@@ -89,14 +89,14 @@ export class ServerSideApplier {
     };
     let before: string | undefined;
     try {
-      const live = await this.api.read(object as KubernetesObject & { metadata: { name: string } });
+      const live = await this.api.read(object);
       before = live.metadata?.resourceVersion;
     } catch (e) {
       if (!isNotFound(e)) throw new ApplyRejectedError([failureOf(object, item.origin, e)]);
     }
     let after: KubernetesObject;
     try {
-      after = await this.api.patch(object as KubernetesObject, undefined, undefined, options.fieldManager, true, PatchStrategy.ServerSideApply);
+      after = await this.api.applyRaw(object, { fieldManager: options.fieldManager });
     } catch (e) {
       throw new ApplyRejectedError([failureOf(object, item.origin, e)]);
     }

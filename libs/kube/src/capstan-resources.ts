@@ -86,7 +86,7 @@ export class CapstanResources {
         items: ResourceOf<K>[];
         metadata: { resourceVersion?: string };
       };
-      return list as never;
+      return list;
     });
   }
 

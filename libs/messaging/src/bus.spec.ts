@@ -100,9 +100,10 @@ describe('JetStream bus', () => {
     await c.stop();
     assert.ok(msg, 'a dead letter arrived');
     assert.equal(attempts, 3);
-    assert.equal(msg.headers?.get(DLQ_HEADERS.reason), 'boom at apply');
-    assert.equal(msg.headers?.get(DLQ_HEADERS.consumer), 'flaky');
-    assert.equal(msg.headers?.get(DLQ_HEADERS.deliveries), '3');
+    const h = msg.headers!;
+    assert.equal(h.get(DLQ_HEADERS.reason), 'boom at apply');
+    assert.equal(h.get(DLQ_HEADERS.consumer), 'flaky');
+    assert.equal(h.get(DLQ_HEADERS.deliveries), '3');
   });
 
   it('dead-letters a message that is not a valid event without calling the handler or stopping', async () => {

@@ -75,7 +75,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     throw new Error('JetStreamServer does not emit events');
   }
 
-  unwrap<T>(): T {
-    return this.options.bus as T;
+  unwrap<T = Bus>(): T {
+    return this.options.bus as unknown as T;
   }
 }

@@ -17,5 +17,11 @@ export { defaultBinDir, defaultRunDir } from './cluster/env.js';
 // --- end local Kubernetes cluster ---
 
 // --- test databases (src/database) ---
-export { createTestDatabase, databaseUrl, testDatabaseServerUrl, type TestDatabase, type TestDatabaseOptions } from './database/index.js';
+export {
+  createTestDatabase,
+  databaseUrl,
+  testDatabaseServerUrl,
+  type TestDatabase,
+  type TestDatabaseOptions,
+} from './database/index.js';
 // --- end test databases ---

@@ -52,7 +52,7 @@ export class AuditClient {
       let message = text;
       try {
         const parsed = JSON.parse(text) as { message?: unknown };
-        if (parsed.message !== undefined) message = Array.isArray(parsed.message) ? parsed.message.join('; ') : String(parsed.message);
+        if (parsed.message !== undefined) message = Array.isArray(parsed.message) ? parsed.message.join('; ') : JSON.stringify(parsed.message).replace(/^"|"$/g, '');
       } catch {
         // not JSON: keep the raw text
       }

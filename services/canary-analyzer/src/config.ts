@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { type z } from 'zod';
 import { BaseConfig, loadConfig } from '@capstan/platform';
 
 export const CanaryAnalyzerConfig = BaseConfig;

@@ -43,8 +43,14 @@ export class FailedMigrationPendingError extends MigrationError {
 
 /** Applying a migration's SQL failed now; its row is left failed, exactly as Prisma leaves it. */
 export class MigrationFailedError extends MigrationError {
-  constructor(migrationName: string, override readonly cause: unknown) {
-    super(`migration ${migrationName} failed: ${cause instanceof Error ? cause.message : String(cause)}`, migrationName);
+  constructor(
+    migrationName: string,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `migration ${migrationName} failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+      migrationName,
+    );
   }
 }
 

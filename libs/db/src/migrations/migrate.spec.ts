@@ -6,7 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { createScratchDatabase } from '../testing/scratch-database.js';
-import { FailedMigrationPendingError, MigrationChecksumMismatchError, MigrationFailedError } from './errors.js';
+import {
+  FailedMigrationPendingError,
+  MigrationChecksumMismatchError,
+  MigrationFailedError,
+} from './errors.js';
 import { migrate } from './migrate.js';
 import { migrationsDir } from './migration-files.js';
 import { migrationStatus } from './status.js';
@@ -22,7 +26,11 @@ interface HistoryRow {
   applied_steps_count: number;
 }
 
-async function query<R extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []): Promise<R[]> {
+async function query<R extends pg.QueryResultRow>(
+  url: string,
+  sql: string,
+  params: unknown[] = [],
+): Promise<R[]> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -32,7 +40,8 @@ async function query<R extends pg.QueryResultRow>(url: string, sql: string, para
   }
 }
 
-const history = (url: string) => query<HistoryRow>(url, 'SELECT * FROM _prisma_migrations ORDER BY started_at, migration_name');
+const history = (url: string) =>
+  query<HistoryRow>(url, 'SELECT * FROM _prisma_migrations ORDER BY started_at, migration_name');
 
 /** A private copy of the real migrations that a test may edit. */
 async function copyOfMigrations(): Promise<string> {
@@ -80,7 +89,9 @@ void describe('migrate', () => {
     );
     for (const row of rows) {
       // The checksum Prisma would compute: sha256 of the file's bytes, as sha256sum prints it.
-      const expected = execFileSync('sha256sum', [join(migrationsDir, row.migration_name, 'migration.sql')], { encoding: 'utf8' }).split(' ')[0];
+      const expected = execFileSync('sha256sum', [join(migrationsDir, row.migration_name, 'migration.sql')], {
+        encoding: 'utf8',
+      }).split(' ')[0];
       assert.equal(row.checksum, expected);
       assert.match(row.id, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
       assert.equal(row.applied_steps_count, 1);
@@ -89,28 +100,80 @@ void describe('migrate', () => {
       assert.ok(row.finished_at && row.finished_at >= row.started_at);
     }
 
-    const tables = await query<{ table_name: string }>(url, `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`);
+    const tables = await query<{ table_name: string }>(
+      url,
+      `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public'`,
+    );
     const tableNames = tables.map((t) => t.table_name);
-    for (const t of ['processed_messages', 'decisions', 'decision_targets', '_prisma_migrations']) assert.ok(tableNames.includes(t), t);
+    for (const t of ['processed_messages', 'decisions', 'decision_targets', '_prisma_migrations'])
+      assert.ok(tableNames.includes(t), t);
   });
 
   void it('creates _prisma_migrations with exactly the columns and types of Prisma', async () => {
     const url = await scratch();
     await migrate(url);
-    const columns = await query<{ column_name: string; data_type: string; char_len: number | null; is_nullable: string; column_default: string | null }>(
+    const columns = await query<{
+      column_name: string;
+      data_type: string;
+      char_len: number | null;
+      is_nullable: string;
+      column_default: string | null;
+    }>(
       url,
       `SELECT column_name, data_type, character_maximum_length AS char_len, is_nullable, column_default
          FROM information_schema.columns WHERE table_name = '_prisma_migrations' ORDER BY ordinal_position`,
     );
     assert.deepEqual(columns, [
-      { column_name: 'id', data_type: 'character varying', char_len: 36, is_nullable: 'NO', column_default: null },
-      { column_name: 'checksum', data_type: 'character varying', char_len: 64, is_nullable: 'NO', column_default: null },
-      { column_name: 'finished_at', data_type: 'timestamp with time zone', char_len: null, is_nullable: 'YES', column_default: null },
-      { column_name: 'migration_name', data_type: 'character varying', char_len: 255, is_nullable: 'NO', column_default: null },
+      {
+        column_name: 'id',
+        data_type: 'character varying',
+        char_len: 36,
+        is_nullable: 'NO',
+        column_default: null,
+      },
+      {
+        column_name: 'checksum',
+        data_type: 'character varying',
+        char_len: 64,
+        is_nullable: 'NO',
+        column_default: null,
+      },
+      {
+        column_name: 'finished_at',
+        data_type: 'timestamp with time zone',
+        char_len: null,
+        is_nullable: 'YES',
+        column_default: null,
+      },
+      {
+        column_name: 'migration_name',
+        data_type: 'character varying',
+        char_len: 255,
+        is_nullable: 'NO',
+        column_default: null,
+      },
       { column_name: 'logs', data_type: 'text', char_len: null, is_nullable: 'YES', column_default: null },
-      { column_name: 'rolled_back_at', data_type: 'timestamp with time zone', char_len: null, is_nullable: 'YES', column_default: null },
-      { column_name: 'started_at', data_type: 'timestamp with time zone', char_len: null, is_nullable: 'NO', column_default: 'now()' },
-      { column_name: 'applied_steps_count', data_type: 'integer', char_len: null, is_nullable: 'NO', column_default: '0' },
+      {
+        column_name: 'rolled_back_at',
+        data_type: 'timestamp with time zone',
+        char_len: null,
+        is_nullable: 'YES',
+        column_default: null,
+      },
+      {
+        column_name: 'started_at',
+        data_type: 'timestamp with time zone',
+        char_len: null,
+        is_nullable: 'NO',
+        column_default: 'now()',
+      },
+      {
+        column_name: 'applied_steps_count',
+        data_type: 'integer',
+        char_len: null,
+        is_nullable: 'NO',
+        column_default: '0',
+      },
     ]);
   });
 
@@ -132,7 +195,10 @@ void describe('migrate', () => {
     const added = '29991231000000_later_change';
     await mkdir(join(dir, added));
     await writeFile(join(dir, added, 'migration.sql'), 'CREATE TABLE later_change (id int);\n');
-    assert.deepEqual((await migrationStatus(url, dir)).pending.map((m) => m.name), [added]);
+    assert.deepEqual(
+      (await migrationStatus(url, dir)).pending.map((m) => m.name),
+      [added],
+    );
     assert.deepEqual((await migrate(url, { dir })).applied, [added]);
   });
 
@@ -148,7 +214,10 @@ void describe('migrate', () => {
 
     await assert.rejects(
       () => migrate(url, { dir }),
-      (e: unknown) => e instanceof MigrationChecksumMismatchError && e.migrationName === edited && e.message.includes(edited),
+      (e: unknown) =>
+        e instanceof MigrationChecksumMismatchError &&
+        e.migrationName === edited &&
+        e.message.includes(edited),
     );
     const rows = await history(url);
     assert.ok(!rows.some((r) => r.migration_name === added));
@@ -159,9 +228,15 @@ void describe('migrate', () => {
     const dir = await editableMigrations();
     const broken = '29991231000000_broken';
     await mkdir(join(dir, broken));
-    await writeFile(join(dir, broken, 'migration.sql'), 'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;\n');
+    await writeFile(
+      join(dir, broken, 'migration.sql'),
+      'CREATE TABLE half_done (id int);\nSELECT * FROM no_such_table;\n',
+    );
 
-    await assert.rejects(() => migrate(url, { dir }), (e: unknown) => e instanceof MigrationFailedError && e.migrationName === broken);
+    await assert.rejects(
+      () => migrate(url, { dir }),
+      (e: unknown) => e instanceof MigrationFailedError && e.migrationName === broken,
+    );
     const failed = (await history(url)).find((r) => r.migration_name === broken)!;
     assert.equal(failed.finished_at, null);
     assert.equal(failed.applied_steps_count, 0);
@@ -172,7 +247,9 @@ void describe('migrate', () => {
     await assert.rejects(() => migrate(url, { dir }), FailedMigrationPendingError);
 
     // What `prisma migrate resolve --rolled-back` does; then a fixed file applies.
-    await query(url, 'UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = $1', [broken]);
+    await query(url, 'UPDATE _prisma_migrations SET rolled_back_at = now() WHERE migration_name = $1', [
+      broken,
+    ]);
     await writeFile(join(dir, broken, 'migration.sql'), 'CREATE TABLE half_done (id int);\n');
     assert.deepEqual((await migrate(url, { dir })).applied, [broken]);
   });
@@ -180,7 +257,10 @@ void describe('migrate', () => {
   void it('lets concurrent migrators through one at a time: each migration is applied exactly once', async () => {
     const url = await scratch();
     const results = await Promise.all([migrate(url), migrate(url), migrate(url)]);
-    assert.equal(results.reduce((n, r) => n + r.applied.length, 0), names.length);
+    assert.equal(
+      results.reduce((n, r) => n + r.applied.length, 0),
+      names.length,
+    );
     const rows = await history(url);
     assert.deepEqual(
       rows.map((r) => r.migration_name),

@@ -56,7 +56,8 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
         'SELECT migration_name, checksum, finished_at, rolled_back_at, logs FROM _prisma_migrations ORDER BY started_at',
       );
       const plan = planMigrations(local, rows);
-      for (const name of plan.unknownApplied) log(`warning: ${name} is applied in the database but not present locally`);
+      for (const name of plan.unknownApplied)
+        log(`warning: ${name} is applied in the database but not present locally`);
       for (const migration of plan.pending) {
         log(`applying ${migration.name}`);
         await applyOne(client, migration.name, migration.script, migration.checksum);
@@ -78,11 +79,10 @@ export async function migrate(databaseUrl: string, options: MigrateOptions = {})
 /** Row first, then the script, then the finish mark: the same three steps Prisma takes, so a crash looks the same. */
 async function applyOne(client: pg.Client, name: string, script: string, checksum: string): Promise<void> {
   const id = randomUUID();
-  await client.query('INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())', [
-    id,
-    checksum,
-    name,
-  ]);
+  await client.query(
+    'INSERT INTO _prisma_migrations (id, checksum, migration_name, started_at) VALUES ($1, $2, $3, now())',
+    [id, checksum, name],
+  );
   try {
     await client.query(script);
   } catch (e) {
@@ -92,14 +92,19 @@ async function applyOne(client: pg.Client, name: string, script: string, checksu
     await client.query('UPDATE _prisma_migrations SET logs = $2 WHERE id = $1', [id, logs]);
     throw new MigrationFailedError(name, e);
   }
-  await client.query('UPDATE _prisma_migrations SET finished_at = now(), applied_steps_count = 1 WHERE id = $1', [id]);
+  await client.query(
+    'UPDATE _prisma_migrations SET finished_at = now(), applied_steps_count = 1 WHERE id = $1',
+    [id],
+  );
 }
 
 async function acquireLock(client: pg.Client, timeoutMs: number, log: (line: string) => void): Promise<void> {
   const started = Date.now();
   let announced = false;
   for (;;) {
-    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [PRISMA_MIGRATE_LOCK_KEY]);
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1) AS locked', [
+      PRISMA_MIGRATE_LOCK_KEY,
+    ]);
     if (rows[0]?.locked) return;
     const waited = Date.now() - started;
     if (waited >= timeoutMs) throw new MigrationLockTimeoutError(waited);

@@ -45,10 +45,16 @@ export async function readMigrations(dir: string = migrationsDir): Promise<Migra
   return Promise.all(
     names.map(async (name) => {
       if (!MIGRATION_NAME.test(name)) {
-        throw new MigrationsFolderError(`migration folder ${name} is not named <yyyymmddhhmmss>_<snake_name>`, name);
+        throw new MigrationsFolderError(
+          `migration folder ${name} is not named <yyyymmddhhmmss>_<snake_name>`,
+          name,
+        );
       }
       const bytes = await readFile(join(dir, name, 'migration.sql')).catch((e: unknown) => {
-        throw new MigrationsFolderError(`migration ${name} has no readable migration.sql: ${(e as Error).message}`, name);
+        throw new MigrationsFolderError(
+          `migration ${name} has no readable migration.sql: ${(e as Error).message}`,
+          name,
+        );
       });
       return { name, script: bytes.toString('utf8'), checksum: checksumOf(bytes) };
     }),

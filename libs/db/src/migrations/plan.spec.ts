@@ -4,7 +4,11 @@ import { FailedMigrationPendingError, MigrationChecksumMismatchError } from './e
 import { checksumOf, migrationsHash, type MigrationFile } from './migration-files.js';
 import { planMigrations, type AppliedMigrationRow } from './plan.js';
 
-const file = (name: string, script: string): MigrationFile => ({ name, script, checksum: checksumOf(script) });
+const file = (name: string, script: string): MigrationFile => ({
+  name,
+  script,
+  checksum: checksumOf(script),
+});
 const done = (m: MigrationFile, over: Partial<AppliedMigrationRow> = {}): AppliedMigrationRow => ({
   migration_name: m.name,
   checksum: m.checksum,
@@ -27,7 +31,10 @@ void describe('planMigrations', () => {
     const edited = file(a.name, 'CREATE TABLE a (id bigint);\n');
     assert.throws(
       () => planMigrations([edited, b], [done(a)]),
-      (e: unknown) => e instanceof MigrationChecksumMismatchError && e.migrationName === a.name && e.message.includes(a.name),
+      (e: unknown) =>
+        e instanceof MigrationChecksumMismatchError &&
+        e.migrationName === a.name &&
+        e.message.includes(a.name),
     );
   });
 
@@ -37,7 +44,10 @@ void describe('planMigrations', () => {
   });
 
   void it('stops at an unresolved failed migration (P3009) and ignores rolled-back rows', () => {
-    assert.throws(() => planMigrations([a, b], [done(a), done(b, { finished_at: null, logs: 'boom' })]), FailedMigrationPendingError);
+    assert.throws(
+      () => planMigrations([a, b], [done(a), done(b, { finished_at: null, logs: 'boom' })]),
+      FailedMigrationPendingError,
+    );
     const rolledBack = done(b, { finished_at: null, rolled_back_at: new Date() });
     assert.deepEqual(planMigrations([a, b], [done(a), rolledBack]).pending, [b]);
   });

@@ -21,7 +21,10 @@ export interface MigrationPlan {
  * count, an unfinished row blocks everything (P3009), and unknown applied names are tolerated.
  * Stricter than `prisma migrate deploy` in one way: an applied file whose checksum changed is refused.
  */
-export function planMigrations(local: readonly MigrationFile[], rows: readonly AppliedMigrationRow[]): MigrationPlan {
+export function planMigrations(
+  local: readonly MigrationFile[],
+  rows: readonly AppliedMigrationRow[],
+): MigrationPlan {
   const live = rows.filter((r) => r.rolled_back_at === null);
   const failed = live.find((r) => r.finished_at === null);
   if (failed) throw new FailedMigrationPendingError(failed.migration_name, failed.logs);

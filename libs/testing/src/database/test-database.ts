@@ -33,11 +33,20 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
   const template = `capstan_tpl_${hash}`;
   const name = `capstan_test_${process.pid}_${randomBytes(4).toString('hex')}`;
 
-  const admin = new pg.Client({ connectionString: databaseUrl(serverUrl, 'postgres'), application_name: 'capstan-test-db' });
+  const admin = new pg.Client({
+    connectionString: databaseUrl(serverUrl, 'postgres'),
+    application_name: 'capstan-test-db',
+  });
   await admin.connect();
   try {
     if (!(await databaseExists(admin, template))) {
-      await buildTemplate(admin, serverUrl, template, Number.parseInt(hash.slice(0, 7), 16), options.migrationsDir);
+      await buildTemplate(
+        admin,
+        serverUrl,
+        template,
+        Number.parseInt(hash.slice(0, 7), 16),
+        options.migrationsDir,
+      );
     }
     await retryWhileInUse(() => admin.query(`CREATE DATABASE ${ident(name)} TEMPLATE ${ident(template)}`));
   } finally {
@@ -58,7 +67,13 @@ export async function createTestDatabase(options: TestDatabaseOptions = {}): Pro
   };
 }
 
-async function buildTemplate(admin: pg.Client, serverUrl: string, template: string, lockId: number, dir?: string): Promise<void> {
+async function buildTemplate(
+  admin: pg.Client,
+  serverUrl: string,
+  template: string,
+  lockId: number,
+  dir?: string,
+): Promise<void> {
   await admin.query('SELECT pg_advisory_lock($1, $2)', [TEMPLATE_LOCK_CLASS, lockId]);
   try {
     // Another worker may have built it while we waited for the lock.

@@ -1,14 +1,24 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decisionEvent, deployment } from '../testing/decision-events.js';
-import { canonicalJson, chainContent, chainHash, GENESIS_HASH, verifyChain, type ChainLink } from './chain.js';
+import {
+  canonicalJson,
+  chainContent,
+  chainHash,
+  GENESIS_HASH,
+  verifyChain,
+  type ChainLink,
+} from './chain.js';
 import type { DecisionRecord } from './decision-record.js';
 import { toDecisionRecord } from './to-decision-record.js';
 
 const recordAt = (n: number): DecisionRecord =>
   toDecisionRecord(
     decisionEvent({ id: `e${n}`, commit: n, changeSet: [{ ...deployment('web'), action: 'configured' }] }),
-    { id: `01936f00-0000-7000-8000-${String(n).padStart(12, '0')}`, recordedAt: new Date(Date.UTC(2026, 10, 22, 10, 0, n)) },
+    {
+      id: `01936f00-0000-7000-8000-${String(n).padStart(12, '0')}`,
+      recordedAt: new Date(Date.UTC(2026, 10, 22, 10, 0, n)),
+    },
   );
 
 /** A valid chain of n links, as the repository would build it. */
@@ -60,7 +70,10 @@ void describe('chainHash', () => {
   });
 
   void it('does not depend on the order targets are listed in, nor on extra row fields like seq', () => {
-    const r = { ...recordAt(1), targets: [deployment('a'), deployment('b')].map((t) => ({ ...t, action: null })) };
+    const r = {
+      ...recordAt(1),
+      targets: [deployment('a'), deployment('b')].map((t) => ({ ...t, action: null })),
+    };
     const reversed = { ...r, targets: [...r.targets].reverse() };
     assert.equal(chainContent(r), chainContent(reversed));
     const row = { ...r, seq: 7n, prevHash: GENESIS_HASH, hash: 'x' };
@@ -79,7 +92,12 @@ void describe('verifyChain', () => {
   void it('names the first edited row', () => {
     const links = chainOf(5);
     links[2] = { ...links[2]!, record: { ...links[2]!.record, message: 'rewritten' } };
-    assert.deepEqual(verifyChain(links), { ok: false, checked: 3, firstBrokenSeq: 3n, reason: 'hash-mismatch' });
+    assert.deepEqual(verifyChain(links), {
+      ok: false,
+      checked: 3,
+      firstBrokenSeq: 3n,
+      reason: 'hash-mismatch',
+    });
   });
 
   void it('names the row after a removed one, and a row re-hashed to hide an edit', () => {
@@ -93,7 +111,12 @@ void describe('verifyChain', () => {
     const edited = { ...links[1]!.record, outcome: 'failed' };
     const rehashed = [...links];
     rehashed[1] = { ...links[1]!, record: edited, hash: chainHash(links[1]!.prevHash, edited) };
-    assert.deepEqual(verifyChain(rehashed), { ok: false, checked: 3, firstBrokenSeq: 3n, reason: 'prev-hash-mismatch' });
+    assert.deepEqual(verifyChain(rehashed), {
+      ok: false,
+      checked: 3,
+      firstBrokenSeq: 3n,
+      reason: 'prev-hash-mismatch',
+    });
   });
 
   void it('gives the same verdict when fed in batches', () => {

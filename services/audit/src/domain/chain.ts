@@ -8,7 +8,10 @@ export const GENESIS_HASH = '0'.repeat(64);
 export const CHAIN_FORMAT_VERSION = 1;
 
 export class CanonicalJsonError extends Error {
-  constructor(readonly path: string, reason: string) {
+  constructor(
+    readonly path: string,
+    reason: string,
+  ) {
     super(`cannot canonicalize ${path || 'value'}: ${reason}`);
     this.name = 'CanonicalJsonError';
   }
@@ -38,13 +41,21 @@ export function canonicalJson(value: unknown, path = ''): string {
         .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
       return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v, path ? `${path}.${k}` : k)}`).join(',')}}`;
     }
-    default:
+    case 'bigint':
+    case 'symbol':
+    case 'function':
+    case 'undefined':
       throw new CanonicalJsonError(path, `${typeof value} is not JSON`);
   }
+  // typeof has no other results; TypeScript just cannot see that the switch is exhaustive.
+  throw new CanonicalJsonError(path, 'unknown type');
 }
 
 const targetOrder = (a: DecisionTargetRecord, b: DecisionTargetRecord) =>
-  compare(a.apiVersion, b.apiVersion) || compare(a.kind, b.kind) || compare(a.namespace, b.namespace) || compare(a.name, b.name);
+  compare(a.apiVersion, b.apiVersion) ||
+  compare(a.kind, b.kind) ||
+  compare(a.namespace, b.namespace) ||
+  compare(a.name, b.name);
 
 /**
  * What a link's hash covers: the whole record, targets included (so decision_targets is
@@ -100,8 +111,7 @@ export interface ChainWalk {
 }
 
 export type ChainVerdict =
-  | { ok: true; walk: ChainWalk }
-  | { ok: false; checked: number; firstBrokenSeq: bigint; reason: ChainBreak };
+  { ok: true; walk: ChainWalk } | { ok: false; checked: number; firstBrokenSeq: bigint; reason: ChainBreak };
 
 export const startWalk = (): ChainWalk => ({ expectedPrevHash: GENESIS_HASH, checked: 0 });
 
@@ -114,8 +124,10 @@ export function verifyChain(links: Iterable<ChainLink>, walk: ChainWalk = startW
   let { expectedPrevHash, checked } = walk;
   for (const link of links) {
     checked++;
-    if (link.prevHash !== expectedPrevHash) return { ok: false, checked, firstBrokenSeq: link.seq, reason: 'prev-hash-mismatch' };
-    if (chainHash(link.prevHash, link.record) !== link.hash) return { ok: false, checked, firstBrokenSeq: link.seq, reason: 'hash-mismatch' };
+    if (link.prevHash !== expectedPrevHash)
+      return { ok: false, checked, firstBrokenSeq: link.seq, reason: 'prev-hash-mismatch' };
+    if (chainHash(link.prevHash, link.record) !== link.hash)
+      return { ok: false, checked, firstBrokenSeq: link.seq, reason: 'hash-mismatch' };
     expectedPrevHash = link.hash;
   }
   return { ok: true, walk: { expectedPrevHash, checked } };

@@ -10,7 +10,13 @@ void describe('cursor', () => {
   });
 
   void it('rejects anything it did not make', () => {
-    for (const bad of ['', 'abc', encodeCursor(0n), Buffer.from('v1:-1').toString('base64url'), Buffer.from('v2:5').toString('base64url')]) {
+    for (const bad of [
+      '',
+      'abc',
+      encodeCursor(0n),
+      Buffer.from('v1:-1').toString('base64url'),
+      Buffer.from('v2:5').toString('base64url'),
+    ]) {
       assert.throws(() => decodeCursor(bad), InvalidCursorError, bad);
     }
   });

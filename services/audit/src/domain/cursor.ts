@@ -23,7 +23,10 @@ export function decodeCursor(cursor: string): bigint {
 }
 
 /** Cuts a page fetched with one extra row; the extra row only tells whether there is a next page. */
-export function paginate<T extends { seq: bigint }>(rows: T[], limit: number): { items: T[]; nextCursor: string | null } {
+export function paginate<T extends { seq: bigint }>(
+  rows: T[],
+  limit: number,
+): { items: T[]; nextCursor: string | null } {
   const items = rows.slice(0, limit);
   const last = items.at(-1);
   return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.seq) : null };

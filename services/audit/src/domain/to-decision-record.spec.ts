@@ -3,7 +3,10 @@ import assert from 'node:assert/strict';
 import { clusterRole, decisionEvent, deployment, sha } from '../testing/decision-events.js';
 import { toDecisionRecord } from './to-decision-record.js';
 
-const context = { id: '01936f00-0000-7000-8000-000000000001', recordedAt: new Date('2026-11-22T10:00:05.123Z') };
+const context = {
+  id: '01936f00-0000-7000-8000-000000000001',
+  recordedAt: new Date('2026-11-22T10:00:05.123Z'),
+};
 
 void describe('toDecisionRecord', () => {
   void it('keeps who, which commit and why', () => {
@@ -11,11 +14,16 @@ void describe('toDecisionRecord', () => {
     assert.equal(r.id, context.id);
     assert.equal(r.eventId, 'e1');
     assert.equal(r.eventSource, '/capstan/reconciler');
-    assert.deepEqual(r.actor, { kind: 'person', name: 'Ada Lovelace', email: 'ada@example.com', evidence: 'commit-author' });
-    assert.equal(r.source?.sha, sha(7));
-    assert.equal(r.source?.revision, `main@sha1:${sha(7)}`);
-    assert.equal(r.source?.commitMessage, 'bump web to 1.2');
-    assert.deepEqual(r.source?.committer, { name: 'Grace Hopper', email: 'Grace@Example.com' });
+    assert.deepEqual(r.actor, {
+      kind: 'person',
+      name: 'Ada Lovelace',
+      email: 'ada@example.com',
+      evidence: 'commit-author',
+    });
+    assert.equal(r.source!.sha, sha(7));
+    assert.equal(r.source!.revision, `main@sha1:${sha(7)}`);
+    assert.equal(r.source!.commitMessage, 'bump web to 1.2');
+    assert.deepEqual(r.source!.committer, { name: 'Grace Hopper', email: 'Grace@Example.com' });
     assert.equal(r.correlationId, 'corr-e1');
     assert.equal(r.traceparent, null);
     assert.deepEqual(r.time, new Date('2026-11-22T10:00:00Z'));
@@ -43,9 +51,14 @@ void describe('toDecisionRecord', () => {
   });
 
   void it('uses null, not undefined, for what a decision lacks', () => {
-    const r = toDecisionRecord(decisionEvent({ id: 'e3', withoutSource: true, author: { name: 'bot', email: '' } }), context);
+    const r = toDecisionRecord(
+      decisionEvent({ id: 'e3', withoutSource: true, author: { name: 'bot', email: '' } }),
+      context,
+    );
     assert.equal(r.source, null);
     assert.equal(r.image, null);
-    assert.ok(!JSON.stringify(r, (_k, v: unknown) => (v === undefined ? '<undefined>' : v)).includes('<undefined>'));
+    assert.ok(
+      !JSON.stringify(r, (_k, v: unknown) => (v === undefined ? '<undefined>' : v)).includes('<undefined>'),
+    );
   });
 });

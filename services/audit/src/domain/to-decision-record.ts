@@ -25,7 +25,12 @@ export function toDecisionRecord(event: DeployDecisionRecordedV1, context: Recor
     outcome: d.outcome,
     reason: d.reason,
     message: d.message,
-    actor: { kind: d.actor.kind, name: d.actor.name, email: d.actor.email ?? null, evidence: d.actor.evidence },
+    actor: {
+      kind: d.actor.kind,
+      name: d.actor.name,
+      email: d.actor.email ?? null,
+      evidence: d.actor.evidence,
+    },
     actors: asJson(d.actors) as JsonValue[],
     source: d.source
       ? {
@@ -56,10 +61,22 @@ function targetsOf(d: DeployDecisionRecordedV1['data']): DecisionTargetRecord[] 
   const key = (o: { apiVersion: string; kind: string; namespace: string; name: string }) =>
     JSON.stringify([o.apiVersion, o.kind, o.namespace, o.name]);
   for (const t of d.targets) {
-    byObject.set(key(t), { apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: t.name, action: null });
+    byObject.set(key(t), {
+      apiVersion: t.apiVersion,
+      kind: t.kind,
+      namespace: t.namespace,
+      name: t.name,
+      action: null,
+    });
   }
   for (const c of d.changeSet) {
-    byObject.set(key(c), { apiVersion: c.apiVersion, kind: c.kind, namespace: c.namespace, name: c.name, action: c.action });
+    byObject.set(key(c), {
+      apiVersion: c.apiVersion,
+      kind: c.kind,
+      namespace: c.namespace,
+      name: c.name,
+      action: c.action,
+    });
   }
   return [...byObject.values()];
 }

@@ -12,7 +12,9 @@ export class DecisionsController {
 
   /** The audit log, newest first, filtered; `nextCursor` continues with older decisions. */
   @Get()
-  async list(@Query(new ZodParamsPipe(DecisionsQuery)) query: DecisionsQuery): Promise<PageView<DecisionView>> {
+  async list(
+    @Query(new ZodParamsPipe(DecisionsQuery)) query: DecisionsQuery,
+  ): Promise<PageView<DecisionView>> {
     const { limit, cursor, ...filter } = query;
     const rows = await this.decisions.list(filter, pageOf({ limit, cursor }));
     const page = paginate(rows, limit);

@@ -14,7 +14,10 @@ export const DecisionsQuery = z
     limit: limitParam,
     cursor: cursorParam.optional(),
   })
-  .refine((q) => !q.since || !q.until || q.since < q.until, { path: ['until'], message: 'must be later than since' });
+  .refine((q) => !q.since || !q.until || q.since < q.until, {
+    path: ['until'],
+    message: 'must be later than since',
+  });
 export type DecisionsQuery = z.infer<typeof DecisionsQuery>;
 
 export const ObjectHistoryParams = z.object({

@@ -10,7 +10,12 @@ export interface BadParameterBody {
 }
 
 export function badParameter(parameter: string, message: string): BadRequestException {
-  const body: BadParameterBody = { statusCode: 400, error: 'Bad Request', parameter, message: `${parameter}: ${message}` };
+  const body: BadParameterBody = {
+    statusCode: 400,
+    error: 'Bad Request',
+    parameter,
+    message: `${parameter}: ${message}`,
+  };
   return new BadRequestException(body);
 }
 
@@ -29,7 +34,9 @@ export class ZodParamsPipe<S extends z.ZodType> implements PipeTransform<unknown
 }
 
 /** Query strings can repeat a key; these endpoints take each parameter once. */
-const single = z.string({ error: (i) => (Array.isArray(i.input) ? 'given more than once' : 'must be a string') });
+const single = z.string({
+  error: (i) => (Array.isArray(i.input) ? 'given more than once' : 'must be a string'),
+});
 
 export const nonEmpty = single.min(1, 'must not be empty');
 
@@ -46,12 +53,7 @@ export const DEFAULT_LIMIT = 50;
 export const limitParam = single
   .regex(/^\d+$/, 'must be a whole number')
   .transform(Number)
-  .pipe(
-    z
-      .number()
-      .min(1, 'must be at least 1')
-      .max(MAX_LIMIT, `must be at most ${MAX_LIMIT}`),
-  )
+  .pipe(z.number().min(1, 'must be at least 1').max(MAX_LIMIT, `must be at most ${MAX_LIMIT}`))
   .default(DEFAULT_LIMIT);
 
 export const cursorParam = nonEmpty.max(200, 'is not one this API returned');

@@ -18,6 +18,11 @@ export class VerifyController {
     const report = await this.verifier.verify();
     return report.ok
       ? { ok: true, checked: report.checked }
-      : { ok: false, checked: report.checked, firstBrokenSeq: Number(report.firstBrokenSeq), reason: report.reason };
+      : {
+          ok: false,
+          checked: report.checked,
+          firstBrokenSeq: Number(report.firstBrokenSeq),
+          reason: report.reason,
+        };
   }
 }

@@ -1,4 +1,10 @@
-import type { ChainedDecision, DecisionActor, DecisionSource, DecisionTargetRecord, JsonValue } from '../domain/decision-record.js';
+import type {
+  ChainedDecision,
+  DecisionActor,
+  DecisionSource,
+  DecisionTargetRecord,
+  JsonValue,
+} from '../domain/decision-record.js';
 import type { ObjectHistoryRow } from '../persistence/decision.repository.js';
 
 /** The API's JSON for a decision. `seq` is a number: it stays far below 2^53 in any real log. */
@@ -78,7 +84,11 @@ export interface ObjectHistoryEntryView {
   decidedBy: { kind: string; namespace: string; name: string };
 }
 
-export function objectHistoryEntryView({ decision: d, apiVersion, objectAction }: ObjectHistoryRow): ObjectHistoryEntryView {
+export function objectHistoryEntryView({
+  decision: d,
+  apiVersion,
+  objectAction,
+}: ObjectHistoryRow): ObjectHistoryEntryView {
   return {
     seq: Number(d.seq),
     decisionId: d.id,

@@ -1,18 +1,22 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { INestApplication } from '@nestjs/common';
 import { encodeEvent, topology, type Topology } from '@capstan/events';
 import { connectBus, consumerName, type Bus } from '@capstan/messaging';
+import { startService, type StartedService } from '@capstan/platform';
 import { createTestDatabase, type TestDatabase } from '@capstan/testing';
 import pg from 'pg';
-import { createAuditApp } from '../app.js';
+import { AuditModule } from '../audit.module.js';
 import { AUDIT_DURABLE, decisionConsumer } from '../messaging.js';
 import { decisionEvent, deployment } from '../testing/decision-events.js';
 import { testNatsUrl } from '../testing/env.js';
 
 /** Polls until `check` returns a value, or fails after the deadline; never a fixed sleep. */
-async function eventually<T>(what: string, check: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
+async function eventually<T>(
+  what: string,
+  check: () => Promise<T | undefined>,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -24,7 +28,7 @@ async function eventually<T>(what: string, check: () => Promise<T | undefined>, 
 
 void describe('decision events from JetStream', () => {
   let db: TestDatabase;
-  let app: INestApplication;
+  let service: StartedService;
   let publisher: Bus;
   let t: Topology;
 
@@ -44,29 +48,39 @@ void describe('decision events from JetStream', () => {
     t = topology(`t-audit-${randomBytes(4).toString('hex')}`);
     const bus = await connectBus({ url: testNatsUrl(), topology: t, name: 'audit-test' });
     publisher = await connectBus({ url: testNatsUrl(), topology: t, name: 'audit-test-publisher' });
-    app = await createAuditApp({ DATABASE_URL: db.url, LOG_LEVEL: 'warn' }, { bus });
-    app.connectMicroservice({ strategy: decisionConsumer(bus) });
-    await app.init();
-    await app.startAllMicroservices();
+    service = await startService(
+      AuditModule.forRoot({ databaseUrl: db.url, bus }),
+      { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+      decisionConsumer(bus),
+    );
   });
   after(async () => {
-    await app.close();
-    for (const s of [t.streams.events.name, t.streams.deadLetter.name]) await publisher.jsm.streams.delete(s).catch(() => undefined);
+    await service.close();
+    for (const s of [t.streams.events.name, t.streams.deadLetter.name])
+      await publisher.jsm.streams.delete(s).catch(() => undefined);
     await publisher.close();
     await db.drop();
   });
 
   void it('records a published decision', async () => {
-    await publisher.publish(decisionEvent({ id: 'nats-1', changeSet: [{ ...deployment('web'), action: 'configured' }] }));
-    await eventually('decision nats-1 in the log', async () => ((await rows('nats-1')) === 1 ? true : undefined));
+    await publisher.publish(
+      decisionEvent({ id: 'nats-1', changeSet: [{ ...deployment('web'), action: 'configured' }] }),
+    );
+    await eventually('decision nats-1 in the log', async () =>
+      (await rows('nats-1')) === 1 ? true : undefined,
+    );
   });
 
   void it('acks a redelivered event without recording it twice', async () => {
     const event = decisionEvent({ id: 'nats-2' });
     await publisher.publish(event);
-    await eventually('decision nats-2 in the log', async () => ((await rows('nats-2')) === 1 ? true : undefined));
+    await eventually('decision nats-2 in the log', async () =>
+      (await rows('nats-2')) === 1 ? true : undefined,
+    );
     // A copy past JetStream's duplicate window (another message id): the consumer must see it and drop it.
-    const copy = await publisher.js.publish(t.subjectFor(event), encodeEvent(event), { msgID: 'nats-2-copy' });
+    const copy = await publisher.js.publish(t.subjectFor(event), encodeEvent(event), {
+      msgID: 'nats-2-copy',
+    });
     const name = consumerName(AUDIT_DURABLE, 'decisions');
     await eventually('the copy to be acknowledged', async () => {
       const info = await publisher.jsm.consumers.info(t.streams.events.name, name);

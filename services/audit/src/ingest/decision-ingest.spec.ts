@@ -45,12 +45,19 @@ void describe('DecisionIngest', () => {
     });
     const result = await audit.ingest.ingest(event);
     assert.equal(result.status, 'recorded');
-    const [row] = await audit.sql<{ prev_hash: string; hash: string; actor_email: string; source_commit_message: string; recorded_at: Date }>(
+    const [row] = await audit.sql<{
+      prev_hash: string;
+      hash: string;
+      actor_email: string;
+      source_commit_message: string;
+      recorded_at: Date;
+    }>(
       `SELECT prev_hash, hash, actor_email, source_commit_message, recorded_at FROM decisions WHERE event_id = 'stored'`,
     );
-    const [previous] = await audit.sql<{ hash: string }>(`SELECT hash FROM decisions WHERE seq < $1 ORDER BY seq DESC LIMIT 1`, [
-      result.seq.toString(),
-    ]);
+    const [previous] = await audit.sql<{ hash: string }>(
+      `SELECT hash FROM decisions WHERE seq < $1 ORDER BY seq DESC LIMIT 1`,
+      [result.seq.toString()],
+    );
     assert.equal(row!.prev_hash, previous!.hash);
     assert.equal(row!.actor_email, 'ada@example.com');
     assert.equal(row!.source_commit_message, 'change 9');

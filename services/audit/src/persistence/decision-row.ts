@@ -4,7 +4,11 @@ import type { ChainedDecision, DecisionRecord, JsonValue } from '../domain/decis
 type DecisionRow = Prisma.DecisionGetPayload<{ include: { targets: true } }>;
 
 /** The columns for a record; `seq` is left to the identity column. */
-export function toRow(record: DecisionRecord, prevHash: string, hash: string): Prisma.DecisionUncheckedCreateInput {
+export function toRow(
+  record: DecisionRecord,
+  prevHash: string,
+  hash: string,
+): Prisma.DecisionUncheckedCreateInput {
   const s = record.source;
   return {
     id: record.id,
@@ -20,7 +24,7 @@ export function toRow(record: DecisionRecord, prevHash: string, hash: string): P
     actorName: record.actor.name,
     actorEmail: record.actor.email,
     actorEvidence: record.actor.evidence,
-    actors: record.actors as Prisma.InputJsonValue,
+    actors: record.actors,
     sourceRepository: s?.repository ?? null,
     sourceUrl: s?.url ?? null,
     sourceRef: s?.ref ?? null,
@@ -32,13 +36,13 @@ export function toRow(record: DecisionRecord, prevHash: string, hash: string): P
     sourceAuthorEmail: s?.author.email ?? null,
     sourceCommitterName: s?.committer.name ?? null,
     sourceCommitterEmail: s?.committer.email ?? null,
-    image: record.image === null ? Prisma.DbNull : (record.image as Prisma.InputJsonValue),
+    image: record.image === null ? Prisma.DbNull : record.image,
     cluster: record.cluster,
     decidedByKind: record.decidedBy.kind,
     decidedByNamespace: record.decidedBy.namespace,
     decidedByName: record.decidedBy.name,
-    changeSet: record.changeSet as Prisma.InputJsonValue,
-    evidence: record.evidence as Prisma.InputJsonValue,
+    changeSet: record.changeSet,
+    evidence: record.evidence,
     correlationId: record.correlationId,
     traceparent: record.traceparent,
     prevHash,
@@ -78,7 +82,13 @@ export function fromRow(row: DecisionRow): ChainedDecision {
     cluster: row.cluster,
     decidedBy: { kind: row.decidedByKind, namespace: row.decidedByNamespace, name: row.decidedByName },
     targets: row.targets
-      .map((t) => ({ apiVersion: t.apiVersion, kind: t.kind, namespace: t.namespace, name: t.name, action: t.action }))
+      .map((t) => ({
+        apiVersion: t.apiVersion,
+        kind: t.kind,
+        namespace: t.namespace,
+        name: t.name,
+        action: t.action,
+      }))
       .sort((a, b) => (targetKey(a) < targetKey(b) ? -1 : 1)),
     changeSet: row.changeSet as JsonValue[],
     evidence: row.evidence as { [key: string]: JsonValue },

@@ -14,8 +14,7 @@ import { PRISMA } from './prisma.provider.js';
 const CHAIN_LOCK_KEY = 0x63617073_74616e31n; // "capstan1"
 
 export type AppendResult =
-  | { status: 'recorded'; seq: bigint; hash: string }
-  | { status: 'duplicate'; seq: bigint };
+  { status: 'recorded'; seq: bigint; hash: string } | { status: 'duplicate'; seq: bigint };
 
 /** One decision as seen from one object it touched. */
 export interface ObjectHistoryRow {
@@ -37,13 +36,19 @@ export class DecisionRepository {
     return this.prisma.$transaction(
       async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`;
-        const existing = await tx.decision.findUnique({ where: { eventId: record.eventId }, select: { seq: true } });
+        const existing = await tx.decision.findUnique({
+          where: { eventId: record.eventId },
+          select: { seq: true },
+        });
         if (existing) return { status: 'duplicate', seq: existing.seq };
 
         const head = await tx.decision.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } });
         const prevHash = head?.hash ?? GENESIS_HASH;
         const hash = chainHash(prevHash, record);
-        const { seq } = await tx.decision.create({ data: toRow(record, prevHash, hash), select: { seq: true } });
+        const { seq } = await tx.decision.create({
+          data: toRow(record, prevHash, hash),
+          select: { seq: true },
+        });
         if (record.targets.length > 0) {
           await tx.decisionTarget.createMany({
             data: record.targets.map((t) => ({ decisionId: record.id, decisionSeq: seq, ...t })),
@@ -59,7 +64,12 @@ export class DecisionRepository {
   /** Newest first. */
   async list(filter: DecisionFilter, page: Page): Promise<ChainedDecision[]> {
     const rows = await this.prisma.decision.findMany({
-      where: { AND: [...whereFilter(filter), ...(page.beforeSeq === undefined ? [] : [{ seq: { lt: page.beforeSeq } }])] },
+      where: {
+        AND: [
+          ...whereFilter(filter),
+          ...(page.beforeSeq === undefined ? [] : [{ seq: { lt: page.beforeSeq } }]),
+        ],
+      },
       orderBy: { seq: 'desc' },
       take: page.limit,
       include: { targets: true },
@@ -72,8 +82,11 @@ export class DecisionRepository {
    * touched the object under two API versions. Walks decision_targets_object_history_idx.
    */
   async objectHistory(object: ObjectRefKey, page: Page): Promise<ObjectHistoryRow[]> {
-    const before = page.beforeSeq === undefined ? Prisma.empty : Prisma.sql`AND decision_seq < ${page.beforeSeq}`;
-    const touches = await this.prisma.$queryRaw<{ decision_seq: bigint; api_version: string; action: string | null }[]>`
+    const before =
+      page.beforeSeq === undefined ? Prisma.empty : Prisma.sql`AND decision_seq < ${page.beforeSeq}`;
+    const touches = await this.prisma.$queryRaw<
+      { decision_seq: bigint; api_version: string; action: string | null }[]
+    >`
       SELECT DISTINCT ON (decision_seq) decision_seq, api_version, action
         FROM decision_targets
        WHERE namespace = ${object.namespace} AND kind = ${object.kind} AND name = ${object.name} ${before}
@@ -119,7 +132,8 @@ function whereFilter(f: DecisionFilter): Prisma.DecisionWhereInput[] {
       },
     });
   }
-  if (f.revision !== undefined) where.push({ OR: [{ sourceRevision: f.revision }, { sourceSha: f.revision }] });
+  if (f.revision !== undefined)
+    where.push({ OR: [{ sourceRevision: f.revision }, { sourceSha: f.revision }] });
   if (f.actor !== undefined) {
     where.push({ OR: [{ actorName: f.actor }, { actorEmail: { equals: f.actor, mode: 'insensitive' } }] });
   }

@@ -26,8 +26,18 @@ export interface DecisionEventSpec {
   withoutSource?: boolean;
 }
 
-export const deployment = (name: string, namespace = 'shop'): ObjectRef => ({ apiVersion: 'apps/v1', kind: 'Deployment', namespace, name });
-export const clusterRole = (name: string): ObjectRef => ({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', namespace: '', name });
+export const deployment = (name: string, namespace = 'shop'): ObjectRef => ({
+  apiVersion: 'apps/v1',
+  kind: 'Deployment',
+  namespace,
+  name,
+});
+export const clusterRole = (name: string): ObjectRef => ({
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind: 'ClusterRole',
+  namespace: '',
+  name,
+});
 
 /** A valid decision event, parsed exactly as a consumer would receive it. */
 export function decisionEvent(spec: DecisionEventSpec): DeployDecisionRecordedV1 {

@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { startWalk, verifyChain, type ChainBreak } from '../domain/chain.js';
 import { DecisionRepository } from '../persistence/decision.repository.js';
 
-export type VerifyReport = { ok: true; checked: number } | { ok: false; checked: number; firstBrokenSeq: bigint; reason: ChainBreak };
+export type VerifyReport =
+  { ok: true; checked: number } | { ok: false; checked: number; firstBrokenSeq: bigint; reason: ChainBreak };
 
 const BATCH = 500;
 
