@@ -4,6 +4,29 @@ import tseslint from 'typescript-eslint';
 import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 
+/** Tag rules; tests may additionally use the testing library, production code never. */
+function boundaries(inTests) {
+  const t = (tags) => (inTests ? [...tags, 'type:testing'] : tags);
+  return {
+    allow: [],
+    depConstraints: [
+      { sourceTag: 'type:domain', onlyDependOnLibsWithTags: t(['type:domain']) },
+      { sourceTag: 'type:util', onlyDependOnLibsWithTags: t(['type:util', 'type:domain']) },
+      { sourceTag: 'type:data', onlyDependOnLibsWithTags: t(['type:data', 'type:util', 'type:domain']) },
+      { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:data', 'type:util', 'type:domain'] },
+      { sourceTag: 'type:app', onlyDependOnLibsWithTags: t(['type:data', 'type:util', 'type:domain']) },
+      { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['*'] },
+      { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+      { sourceTag: 'scope:reconciler', onlyDependOnLibsWithTags: ['scope:shared', 'scope:reconciler'] },
+      { sourceTag: 'scope:git-watcher', onlyDependOnLibsWithTags: ['scope:shared', 'scope:git-watcher'] },
+      { sourceTag: 'scope:audit', onlyDependOnLibsWithTags: ['scope:shared', 'scope:audit'] },
+      { sourceTag: 'scope:registry-watcher', onlyDependOnLibsWithTags: ['scope:shared', 'scope:registry-watcher'] },
+      { sourceTag: 'scope:canary-analyzer', onlyDependOnLibsWithTags: ['scope:shared', 'scope:canary-analyzer'] },
+      { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:cli'] },
+    ],
+  };
+}
+
 export default tseslint.config(
   { ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', 'deploy/**', '**/*.js', '**/*.mjs'] },
   js.configs.recommended,
@@ -27,32 +50,14 @@ export default tseslint.config(
       // Nest classes are containers for decorators and injected adapters.
       '@typescript-eslint/no-extraneous-class': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          allow: [],
-          depConstraints: [
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain'] },
-            { sourceTag: 'type:util', onlyDependOnLibsWithTags: ['type:util', 'type:domain'] },
-            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:data', 'type:util', 'type:domain'] },
-            { sourceTag: 'type:testing', onlyDependOnLibsWithTags: ['type:data', 'type:util', 'type:domain'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:data', 'type:util', 'type:domain', 'type:testing'] },
-            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['*'] },
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:reconciler', onlyDependOnLibsWithTags: ['scope:shared', 'scope:reconciler'] },
-            { sourceTag: 'scope:git-watcher', onlyDependOnLibsWithTags: ['scope:shared', 'scope:git-watcher'] },
-            { sourceTag: 'scope:audit', onlyDependOnLibsWithTags: ['scope:shared', 'scope:audit'] },
-            { sourceTag: 'scope:registry-watcher', onlyDependOnLibsWithTags: ['scope:shared', 'scope:registry-watcher'] },
-            { sourceTag: 'scope:canary-analyzer', onlyDependOnLibsWithTags: ['scope:shared', 'scope:canary-analyzer'] },
-            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:cli'] },
-          ],
-        },
+      '@nx/enforce-module-boundaries': ['error', boundaries(false)],
       ],
     },
   },
   {
     files: ['**/*.spec.ts', 'libs/testing/**', 'e2e/**', 'bench/**'],
     rules: {
+      '@nx/enforce-module-boundaries': ['error', boundaries(true)],
       '@typescript-eslint/no-non-null-assertion': 'off',
       // Handlers in tests are async to match the signature they stand in for.
       '@typescript-eslint/require-await': 'off',

@@ -22,6 +22,7 @@ export class Platform {
   private audit?: Running;
   private others: Running[] = [];
   gitWatcherUrl = '';
+  reconcilerUrl = '';
 
   private constructor(
     readonly env: Record<string, string>,
@@ -51,7 +52,9 @@ export class Platform {
     const gitWatcher = await startGitWatcher({ ...env, GIT_CACHE_DIR: join(scratch, 'git-watcher') });
     platform.gitWatcherUrl = `http://127.0.0.1:${gitWatcher.port}`;
     platform.others.push(gitWatcher);
-    platform.others.push(await startReconciler({ ...env, GIT_CACHE_DIR: join(scratch, 'reconciler') }));
+    const reconciler = await startReconciler({ ...env, GIT_CACHE_DIR: join(scratch, 'reconciler') });
+    platform.reconcilerUrl = `http://127.0.0.1:${reconciler.port}`;
+    platform.others.push(reconciler);
     await platform.startAudit();
     return platform;
   }

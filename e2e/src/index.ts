@@ -1,0 +1,5 @@
+// Support code shared by the end-to-end tests, the demo and the benchmarks.
+export { Platform } from './support/platform.js';
+export { GitRepo, type Person } from './support/git-repo.js';
+export { applyYaml, installCrds, objectApi, readObject, repoRoot } from './support/kube.js';
+export { waitFor } from './support/wait.js';
