@@ -28,7 +28,7 @@ function boundaries(inTests) {
 }
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', 'deploy/**', '**/*.js', '**/*.mjs'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', 'deploy/**', '**/*.js', '**/*.mjs', '**/prisma.config.ts'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -51,11 +51,10 @@ export default tseslint.config(
       '@typescript-eslint/no-extraneous-class': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@nx/enforce-module-boundaries': ['error', boundaries(false)],
-      ],
     },
   },
   {
-    files: ['**/*.spec.ts', 'libs/testing/**', 'e2e/**', 'bench/**'],
+    files: ['**/*.spec.ts', '**/src/testing/**', 'libs/testing/**', 'e2e/**', 'bench/**'],
     rules: {
       '@nx/enforce-module-boundaries': ['error', boundaries(true)],
       '@typescript-eslint/no-non-null-assertion': 'off',

@@ -75,6 +75,8 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
     throw new Error('JetStreamServer does not emit events');
   }
 
+  // The signature is Nest's (Server.unwrap<T>); callers name the type they expect.
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   unwrap<T = Bus>(): T {
     return this.options.bus as unknown as T;
   }
