@@ -1,11 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { COMMIT_OBSERVED_V1, topology, type CapstanEvent } from '@capstan/events';
+import { testEventPrefix, testNatsUrl } from '@capstan/testing';
 import { Bus, DLQ_HEADERS, startConsumer } from './index.js';
 
 // Real NATS JetStream: the machine's server, or NATS_URL. Each test file gets its own prefix.
-const url = process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222';
+const url = testNatsUrl();
 const sig = { name: 'Ada', email: 'ada@example.com', time: '2026-11-22T10:00:00Z' };
 
 function commitEvent(repo: string, n: number): CapstanEvent {
@@ -43,7 +43,7 @@ async function until<T>(what: string, probe: () => T | undefined, timeoutMs = 10
 }
 
 describe('JetStream bus', () => {
-  const topo = topology(`t${randomBytes(4).toString('hex')}`);
+  const topo = topology(testEventPrefix());
   let bus: Bus;
   before(async () => {
     bus = await Bus.connect({ url, topology: topo });

@@ -25,3 +25,7 @@ export {
   type TestDatabaseOptions,
 } from './database/index.js';
 // --- end test databases ---
+
+// --- NATS for tests ---
+export { testNatsUrl, testEventPrefix } from './nats.js';
+// --- end NATS for tests ---

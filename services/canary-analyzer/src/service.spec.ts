@@ -1,13 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { testEventPrefix, testNatsUrl } from '@capstan/testing';
 import { startCanaryAnalyzer } from './service.js';
 
 // Boots the real service against the machine's NATS and checks its probes and metrics over HTTP.
 describe('canary-analyzer service', () => {
   it('boots, reports ready with NATS connected, and serves metrics', async () => {
-    const prefix = `t${randomBytes(4).toString('hex')}`;
-    const service = await startCanaryAnalyzer({ HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', EVENT_PREFIX: prefix, LOG_LEVEL: 'error', NATS_URL: process.env['NATS_URL'] ?? 'nats://127.0.0.1:4222' });
+    const service = await startCanaryAnalyzer({ HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', EVENT_PREFIX: testEventPrefix(), LOG_LEVEL: 'error', NATS_URL: testNatsUrl() });
     try {
       const base = `http://127.0.0.1:${service.port}`;
       assert.equal((await fetch(`${base}/healthz`)).status, 200);
