@@ -20,15 +20,31 @@ function boundaries(inTests) {
       { sourceTag: 'scope:reconciler', onlyDependOnLibsWithTags: ['scope:shared', 'scope:reconciler'] },
       { sourceTag: 'scope:git-watcher', onlyDependOnLibsWithTags: ['scope:shared', 'scope:git-watcher'] },
       { sourceTag: 'scope:audit', onlyDependOnLibsWithTags: ['scope:shared', 'scope:audit'] },
-      { sourceTag: 'scope:registry-watcher', onlyDependOnLibsWithTags: ['scope:shared', 'scope:registry-watcher'] },
-      { sourceTag: 'scope:canary-analyzer', onlyDependOnLibsWithTags: ['scope:shared', 'scope:canary-analyzer'] },
+      {
+        sourceTag: 'scope:registry-watcher',
+        onlyDependOnLibsWithTags: ['scope:shared', 'scope:registry-watcher'],
+      },
+      {
+        sourceTag: 'scope:canary-analyzer',
+        onlyDependOnLibsWithTags: ['scope:shared', 'scope:canary-analyzer'],
+      },
       { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared', 'scope:cli'] },
     ],
   };
 }
 
 export default tseslint.config(
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', 'deploy/**', '**/*.js', '**/*.mjs', '**/prisma.config.ts'] },
+  {
+    ignores: [
+      '**/dist/**',
+      '**/node_modules/**',
+      '**/generated/**',
+      'deploy/**',
+      '**/*.js',
+      '**/*.mjs',
+      '**/prisma.config.ts',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {
@@ -38,11 +54,18 @@ export default tseslint.config(
       // node:test's describe/it return promises the runner itself awaits.
       '@typescript-eslint/no-floating-promises': [
         'error',
-        { allowForKnownSafeCalls: [{ from: 'package', name: ['describe', 'it', 'test', 'suite'], package: 'node:test' }] },
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', name: ['describe', 'it', 'test', 'suite'], package: 'node:test' },
+          ],
+        },
       ],
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
       // `() => void promise` and `(x) => set.add(x)` callbacks read fine; the rule only adds braces.
       '@typescript-eslint/no-confusing-void-expression': 'off',
       // Nest and the Kubernetes client declare plain option bags as classes; literals are what they expect.

@@ -11,6 +11,7 @@ echo "[test] lint" >&2
 # The module-boundary rule reads the Nx project graph; build it first (no daemon in CI).
 NX_DAEMON=false nx show projects >/dev/null
 eslint --max-warnings=0 libs services packages e2e bench
+prettier --check --log-level warn 'libs/**/*.ts' 'services/**/*.ts' 'packages/**/*.ts' 'e2e/**/*.ts' 'bench/**/*.ts'
 run_dir=$(mktemp -d "${TMPDIR:-/tmp}/capstan-test-cluster.XXXXXX")
 cleanup() { node libs/testing/dist/cluster-cli.js stop --dir "$run_dir" >/dev/null 2>&1 || true; rm -rf "$run_dir"; }
 trap cleanup EXIT

@@ -21,8 +21,12 @@ export async function commitToApplied(): Promise<BenchResult> {
   const author = { name: 'Bench', email: 'bench@example.com' };
   const resources = new CapstanResources(createKubeConfig(platform.kubeconfigPath));
   try {
-    const cm = (v: number) => `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: probe, namespace: ${ns}}\ndata: {value: "${v}"}\n`;
-    await repo.write({ 'app/ns.yaml': `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}}\n`, 'app/cm.yaml': cm(0) });
+    const cm = (v: number) =>
+      `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: probe, namespace: ${ns}}\ndata: {value: "${v}"}\n`;
+    await repo.write({
+      'app/ns.yaml': `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}}\n`,
+      'app/cm.yaml': cm(0),
+    });
     repo.commit('initial', author);
     await applyYaml(
       platform.api,
@@ -52,7 +56,9 @@ spec: {sourceRef: {kind: GitRepository, name: ${ns}}, path: ./app, interval: 10m
       await waitFor(`value ${i}`, valueIs(i), 60_000);
       latencies.push(performance.now() - pushed);
       // Let the reconcile finish its status write so the next commit starts from rest.
-      await waitFor('status', async () => ((await resources.get('Sync', 'default', ns)).status?.lastAppliedRevision ? true : undefined));
+      await waitFor('status', async () =>
+        (await resources.get('Sync', 'default', ns)).status?.lastAppliedRevision ? true : undefined,
+      );
     }
     const after = await metrics(platform);
     const phase = (m: string, l = '') => {

@@ -39,13 +39,17 @@ export function histogram(metrics: string, name: string, labels = ''): { sum: nu
 /** Replaces (or adds) this benchmark's section in docs/benchmarks.md. */
 export async function record(result: BenchResult, date: string): Promise<void> {
   const file = join(repoRoot, 'docs/benchmarks.md');
-  const header = '# Benchmarks\n\nRun them with `npm run bench` (all) or `npm run bench -- <name>` (one). Each run rewrites its own section.\n';
+  const header =
+    '# Benchmarks\n\nRun them with `npm run bench` (all) or `npm run bench -- <name>` (one). Each run rewrites its own section.\n';
   const current = await readFile(file, 'utf8').catch(() => header);
   const start = `<!-- bench:${result.name} -->`;
   const end = `<!-- /bench:${result.name} -->`;
   const section = `${start}\n## ${result.name}\n\n${date} on ${machine()}.\n\n**${result.value} ${result.unit}** (target: ${result.target})\n\n${result.details.trim()}\n${end}`;
   const from = current.indexOf(start);
   const to = current.indexOf(end);
-  const next = from >= 0 && to > from ? current.slice(0, from) + section + current.slice(to + end.length) : `${current.trimEnd()}\n\n${section}\n`;
+  const next =
+    from >= 0 && to > from
+      ? current.slice(0, from) + section + current.slice(to + end.length)
+      : `${current.trimEnd()}\n\n${section}\n`;
   await writeFile(file, next);
 }

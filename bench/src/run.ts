@@ -11,7 +11,9 @@ const benchmarks: Record<string, Benchmark> = {
 const wanted = process.argv.slice(2);
 const unknown = wanted.filter((n) => !(n in benchmarks));
 if (unknown.length > 0) {
-  process.stderr.write(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(benchmarks).join(', ')}\n`);
+  process.stderr.write(
+    `unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(benchmarks).join(', ')}\n`,
+  );
   process.exit(2);
 }
 for (const name of wanted.length > 0 ? wanted : Object.keys(benchmarks)) {
@@ -21,7 +23,9 @@ for (const name of wanted.length > 0 ? wanted : Object.keys(benchmarks)) {
   const date = new Date().toISOString().slice(0, 10);
   await record(result, date);
   process.stdout.write(`${result.details}\n`);
-  process.stdout.write(`${JSON.stringify({ name: result.name, value: result.value, unit: result.unit, target: result.target, machine: machine(), date })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ name: result.name, value: result.value, unit: result.unit, target: result.target, machine: machine(), date })}\n`,
+  );
 }
 // The in-process services and the private cluster are torn down by now; exit even if a socket lingers.
 process.exit(0);

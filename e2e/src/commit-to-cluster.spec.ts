@@ -69,7 +69,11 @@ data: {greeting: ${greeting}}
       return s.status?.lastAppliedRevision === `main@sha1:${sha}` ? s : undefined;
     });
   const decisionsOf = async (sha: string) =>
-    (await platform.auditGet<{ items: DecisionItem[] }>(`/api/v1/decisions?revision=${encodeURIComponent(`main@sha1:${sha}`)}&limit=500`)).items;
+    (
+      await platform.auditGet<{ items: DecisionItem[] }>(
+        `/api/v1/decisions?revision=${encodeURIComponent(`main@sha1:${sha}`)}&limit=500`,
+      )
+    ).items;
 
   before(async () => {
     platform = await Platform.start();
@@ -82,7 +86,10 @@ data: {greeting: ${greeting}}
   });
 
   it('deploys a pushed commit and answers who deployed it, from the API and the CLI', async () => {
-    await repo.write({ 'deploy/namespace.yaml': `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}}\n`, 'deploy/app.yaml': manifests(2) });
+    await repo.write({
+      'deploy/namespace.yaml': `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}}\n`,
+      'deploy/app.yaml': manifests(2),
+    });
     const sha = repo.commit('Deploy web with two replicas', grace, linus);
     await applyYaml(
       platform.api,
@@ -104,7 +111,13 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
     assert.equal(deployment.spec.replicas, 2);
     // kwok runs the pods, so the Deployment really becomes Available.
     await waitFor('Deployment Available', async () => {
-      const d = await readObject<{ status?: { availableReplicas?: number } }>(platform.api, 'apps/v1', 'Deployment', ns, 'web');
+      const d = await readObject<{ status?: { availableReplicas?: number } }>(
+        platform.api,
+        'apps/v1',
+        'Deployment',
+        ns,
+        'web',
+      );
       return d?.status?.availableReplicas === 2 ? true : undefined;
     });
     const sync = await readySync('True');
@@ -112,7 +125,9 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
     assert.equal(sync.status.inventory?.entries.length, 3);
 
     const history = await waitFor('history of the Deployment', async () => {
-      const h = await platform.auditGet<{ items: HistoryItem[] }>(`/api/v1/objects/${ns}/Deployment/web/history`);
+      const h = await platform.auditGet<{ items: HistoryItem[] }>(
+        `/api/v1/objects/${ns}/Deployment/web/history`,
+      );
       return h.items.length > 0 ? h.items : undefined;
     });
     const latest = history[0]!;
@@ -127,14 +142,22 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
     const client = new pg.Client({ connectionString: platform.db.url });
     await client.connect();
     try {
-      const rows = await client.query<{ n: string }>('SELECT count(*)::text AS n FROM decisions WHERE source_sha = $1', [sha]);
+      const rows = await client.query<{ n: string }>(
+        'SELECT count(*)::text AS n FROM decisions WHERE source_sha = $1',
+        [sha],
+      );
       assert.equal(rows.rows[0]?.n, '1');
     } finally {
       await client.end();
     }
 
     const out: string[] = [];
-    const code = await capstan(['who', `${ns}/Deployment/web`, '--server', platform.auditUrl], (s) => out.push(s), (s) => out.push(s), {});
+    const code = await capstan(
+      ['who', `${ns}/Deployment/web`, '--server', platform.auditUrl],
+      (s) => out.push(s),
+      (s) => out.push(s),
+      {},
+    );
     assert.equal(code, 0, out.join('\n'));
     assert.match(out.join('\n'), /Grace Hopper <grace@example.com>/);
     assert.match(out.join('\n'), new RegExp(`main@sha1:${sha.slice(0, 12)}`));
@@ -147,9 +170,14 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
     });
     const bad = repo.commit('Add extra config (broken)', grace);
     const failed = await readySync('False', 'BuildFailed');
-    assert.match(failed.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '', /deploy\/broken\.yaml \(document 2\)/);
+    assert.match(
+      failed.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '',
+      /deploy\/broken\.yaml \(document 2\)/,
+    );
     assert.ok(failed.status?.conditions?.some((c) => c.type === 'Stalled' && c.status === 'True'));
-    const decision = await waitFor('failed decision', async () => (await decisionsOf(bad)).find((d) => d.action === 'failed'));
+    const decision = await waitFor('failed decision', async () =>
+      (await decisionsOf(bad)).find((d) => d.action === 'failed'),
+    );
     assert.equal(decision.reason, 'BuildFailed');
     assert.match(decision.message, /deploy\/broken\.yaml/);
     assert.equal(await configMap('extra'), undefined, 'nothing of the broken commit was applied');
@@ -171,7 +199,9 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
     const message = failed.status?.conditions?.find((c) => c.type === 'Ready')?.message ?? '';
     assert.match(message, new RegExp(`${ns}/Deployment/web \\(deploy/app\\.yaml, document 1\\)`));
     assert.match(message, /replicas/);
-    const decision = await waitFor('failed decision', async () => (await decisionsOf(bad)).find((d) => d.action === 'failed'));
+    const decision = await waitFor('failed decision', async () =>
+      (await decisionsOf(bad)).find((d) => d.action === 'failed'),
+    );
     assert.equal(decision.reason, 'ApplyFailed');
     assert.equal(await configMap('more'), undefined, 'the valid object of the rejected set was not applied');
 
@@ -179,7 +209,13 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
     const good = repo.commit('Scale to three', grace);
     await applied(good);
     assert.ok(await configMap('more'));
-    const d = await readObject<{ spec: { replicas: number } }>(platform.api, 'apps/v1', 'Deployment', ns, 'web');
+    const d = await readObject<{ spec: { replicas: number } }>(
+      platform.api,
+      'apps/v1',
+      'Deployment',
+      ns,
+      'web',
+    );
     assert.equal(d?.spec.replicas, 3);
   });
 
@@ -222,11 +258,17 @@ spec: {url: "file:///nonexistent/${id}.git", interval: 1m}
     assert.equal(repoStatus.reason, 'GitOperationFailed');
     assert.match(repoStatus.message, /nonexistent.*does not appear to be a git repository/);
     // Retried with backoff (from 200 ms) well before the 1m interval, and the platform stays up.
-    await waitFor('three failed polls', async () => {
-      const metrics = await (await fetch(`${platform.gitWatcherUrl}/metrics`)).text();
-      const failed = Number(/capstan_git_polls_total\{result="failed"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0);
-      return failed >= 3 ? failed : undefined;
-    }, 10_000);
+    await waitFor(
+      'three failed polls',
+      async () => {
+        const metrics = await (await fetch(`${platform.gitWatcherUrl}/metrics`)).text();
+        const failed = Number(
+          /capstan_git_polls_total\{result="failed"[^}]*\} (\d+)/.exec(metrics)?.[1] ?? 0,
+        );
+        return failed >= 3 ? failed : undefined;
+      },
+      10_000,
+    );
     assert.equal((await fetch(`${platform.gitWatcherUrl}/readyz`)).status, 200);
     assert.equal((await fetch(`${platform.auditUrl}/healthz`)).status, 200);
   });

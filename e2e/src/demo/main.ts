@@ -34,7 +34,9 @@ async function main(): Promise<void> {
   await rm(home, { recursive: true, force: true });
   await mkdir(join(home, 'logs'), { recursive: true });
 
-  say('starting the local Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)');
+  say(
+    'starting the local Kubernetes control plane (etcd, kube-apiserver, controller-manager, scheduler, kwok)',
+  );
   const cluster = await ensureCluster({ dir: defaultRunDir(), log: () => undefined });
   say(`cluster ready: KUBECONFIG=${cluster.kubeconfigPath}`);
   const api = objectApi(cluster.kubeconfigPath);
@@ -56,7 +58,14 @@ async function main(): Promise<void> {
   const names = ['audit', 'git-watcher', 'reconciler', 'registry-watcher', 'canary-analyzer'];
   try {
     for (const [i, name] of names.entries()) {
-      services.push(await spawnService(name, 18_080 + i, { ...env, GIT_CACHE_DIR: join(home, 'cache', name) }, join(home, 'logs')));
+      services.push(
+        await spawnService(
+          name,
+          18_080 + i,
+          { ...env, GIT_CACHE_DIR: join(home, 'cache', name) },
+          join(home, 'logs'),
+        ),
+      );
       say(`${name} ready on http://127.0.0.1:${18_080 + i} (/healthz, /readyz, /metrics)`);
     }
     const auditUrl = services[0]?.url ?? '';
@@ -81,20 +90,42 @@ metadata: {name: demo, namespace: default}
 spec: {sourceRef: {kind: GitRepository, name: demo}, path: ./apps/hello, interval: 5m, prune: true}
 `,
     );
-    await waitFor('Deployment demo/hello-web', () => readObject(api, 'apps/v1', 'Deployment', 'demo', 'hello-web'), 120_000);
-    say(`Deployment demo/hello-web is in the cluster ${((Date.now() - pushedAt) / 1000).toFixed(1)} s after the push`);
-    await waitFor('hello-web Available', async () => {
-      const d = await readObject<{ status?: { availableReplicas?: number } }>(api, 'apps/v1', 'Deployment', 'demo', 'hello-web');
-      return (d?.status?.availableReplicas ?? 0) >= 2 ? true : undefined;
-    }, 120_000);
+    await waitFor(
+      'Deployment demo/hello-web',
+      () => readObject(api, 'apps/v1', 'Deployment', 'demo', 'hello-web'),
+      120_000,
+    );
+    say(
+      `Deployment demo/hello-web is in the cluster ${((Date.now() - pushedAt) / 1000).toFixed(1)} s after the push`,
+    );
+    await waitFor(
+      'hello-web Available',
+      async () => {
+        const d = await readObject<{ status?: { availableReplicas?: number } }>(
+          api,
+          'apps/v1',
+          'Deployment',
+          'demo',
+          'hello-web',
+        );
+        return (d?.status?.availableReplicas ?? 0) >= 2 ? true : undefined;
+      },
+      120_000,
+    );
     say('hello-web is Available (2/2 pods Ready on the kwok node)');
 
     await waitFor('the audit record', async () => {
       const res = await fetch(`${auditUrl}/api/v1/objects/demo/Deployment/hello-web/history`);
       return res.ok && ((await res.json()) as { items: unknown[] }).items.length > 0 ? true : undefined;
     });
-    say(`who deployed demo/Deployment/hello-web?  (capstan who demo/Deployment/hello-web --server ${auditUrl})\n`);
-    const code = await capstan(['who', 'demo/Deployment/hello-web', '--server', auditUrl], (s) => process.stdout.write(`${s}\n`), (s) => process.stderr.write(`${s}\n`));
+    say(
+      `who deployed demo/Deployment/hello-web?  (capstan who demo/Deployment/hello-web --server ${auditUrl})\n`,
+    );
+    const code = await capstan(
+      ['who', 'demo/Deployment/hello-web', '--server', auditUrl],
+      (s) => process.stdout.write(`${s}\n`),
+      (s) => process.stderr.write(`${s}\n`),
+    );
     if (code !== 0) throw new Error(`capstan who exited ${code}`);
     process.stdout.write('\n');
     say(`logs: ${join(home, 'logs')}; the cluster keeps running (npm run cluster:stop to stop it)`);

@@ -25,7 +25,11 @@ export async function installCrds(api: ObjectApi): Promise<void> {
   }
   for (const name of ['gitrepositories.capstan.dev', 'syncs.capstan.dev']) {
     for (let i = 0; ; i++) {
-      const crd = (await api.read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name } })) as {
+      const crd = (await api.read({
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name },
+      })) as {
         status?: { conditions?: { type: string; status: string }[] };
       };
       if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
@@ -35,7 +39,13 @@ export async function installCrds(api: ObjectApi): Promise<void> {
   }
 }
 
-export async function readObject<T = Record<string, unknown>>(api: ObjectApi, apiVersion: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
+export async function readObject<T = Record<string, unknown>>(
+  api: ObjectApi,
+  apiVersion: string,
+  kind: string,
+  namespace: string,
+  name: string,
+): Promise<T | undefined> {
   try {
     return (await api.read({ apiVersion, kind, metadata: { name, namespace } })) as T;
   } catch (e) {

@@ -12,7 +12,12 @@ export interface ServiceProcess {
 }
 
 /** Runs a service exactly as its container does (`node services/<name>/dist/main.js`), logs to a file. */
-export async function spawnService(name: string, port: number, env: Record<string, string>, logDir: string): Promise<ServiceProcess> {
+export async function spawnService(
+  name: string,
+  port: number,
+  env: Record<string, string>,
+  logDir: string,
+): Promise<ServiceProcess> {
   const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
   const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist/main.js')], {
     env: { ...process.env, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
@@ -23,11 +28,15 @@ export async function spawnService(name: string, port: number, env: Record<strin
   const url = `http://127.0.0.1:${port}`;
   const state = { exited: false };
   child.once('exit', () => (state.exited = true));
-  await waitFor(`${name} ready (log: ${join(logDir, `${name}.log`)})`, async () => {
-    if (state.exited) throw new Error(`${name} exited; see ${join(logDir, `${name}.log`)}`);
-    const res = await fetch(`${url}/readyz`).catch(() => undefined);
-    return res?.ok ? true : undefined;
-  }, 60_000);
+  await waitFor(
+    `${name} ready (log: ${join(logDir, `${name}.log`)})`,
+    async () => {
+      if (state.exited) throw new Error(`${name} exited; see ${join(logDir, `${name}.log`)}`);
+      const res = await fetch(`${url}/readyz`).catch(() => undefined);
+      return res?.ok ? true : undefined;
+    },
+    60_000,
+  );
   return {
     name,
     url,

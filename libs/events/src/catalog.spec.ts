@@ -60,7 +60,11 @@ describe('event catalog', () => {
       return { ...raw, type: COMMIT_OBSERVED_V1, data: { ...rest, message: subjectLine } };
     });
     const { message: _m, ...v0data } = commit.data;
-    const event = parseEvent({ ...commit, type: 'dev.capstan.git.commit.observed.v0', data: { ...v0data, subjectLine: 'old' } });
+    const event = parseEvent({
+      ...commit,
+      type: 'dev.capstan.git.commit.observed.v0',
+      data: { ...v0data, subjectLine: 'old' },
+    });
     assert.ok(event.type === COMMIT_OBSERVED_V1);
     assert.equal(event.data.message, 'old');
   });

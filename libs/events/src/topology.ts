@@ -28,7 +28,8 @@ export type EventFamily = 'git' | 'registry' | 'drift' | 'canary' | 'decisions';
 const DAY = 24 * 3600;
 
 export function topology(prefix = 'capstan'): Topology {
-  if (!/^[a-z][a-z0-9_-]*$/.test(prefix)) throw new Error(`topology prefix "${prefix}" must match [a-z][a-z0-9_-]*`);
+  if (!/^[a-z][a-z0-9_-]*$/.test(prefix))
+    throw new Error(`topology prefix "${prefix}" must match [a-z][a-z0-9_-]*`);
   const stream = prefix.toUpperCase().replaceAll('-', '_');
   const subject = (family: EventFamily, ...rest: string[]) => [prefix, family, ...rest.map(token)].join('.');
   return {
@@ -36,7 +37,9 @@ export function topology(prefix = 'capstan'): Topology {
     streams: {
       events: {
         name: `${stream}_EVENTS`,
-        subjects: (['git', 'registry', 'drift', 'canary', 'decisions'] as const).map((f) => `${prefix}.${f}.>`),
+        subjects: (['git', 'registry', 'drift', 'canary', 'decisions'] as const).map(
+          (f) => `${prefix}.${f}.>`,
+        ),
         maxAgeSeconds: 30 * DAY,
         duplicateWindowSeconds: 2 * 3600,
         description: 'Capstan platform events (CloudEvents 1.0, JSON)',
@@ -61,7 +64,12 @@ export function topology(prefix = 'capstan'): Topology {
         case 'dev.capstan.canary.metric.sampled.v1':
           return subject('canary', 'sample', event.data.canary.namespace, event.data.canary.name);
         case 'dev.capstan.deploy.decision.recorded.v1':
-          return subject('decisions', event.data.decidedBy.kind, event.data.decidedBy.namespace, event.data.decidedBy.name);
+          return subject(
+            'decisions',
+            event.data.decidedBy.kind,
+            event.data.decidedBy.namespace,
+            event.data.decidedBy.name,
+          );
       }
     },
     filter: (family) => `${prefix}.${family}.>`,

@@ -13,7 +13,8 @@ export const COMMIT_FORMAT = ['%H', '%P', '%an', '%ae', '%aI', '%cn', '%ce', '%c
 /** Parses one record of `git log -1 --format=COMMIT_FORMAT`. Pure. */
 export function parseCommitRecord(record: string): CommitInfo {
   const [sha, parents, an, ae, at, cn, ce, ct, ...body] = record.replace(/^\n+/, '').split(US);
-  if (!sha || at === undefined || ct === undefined) throw new Error(`unexpected git log output: ${record.slice(0, 200)}`);
+  if (!sha || at === undefined || ct === undefined)
+    throw new Error(`unexpected git log output: ${record.slice(0, 200)}`);
   return {
     sha: sha.trim(),
     parents: (parents ?? '').trim().split(' ').filter(Boolean),

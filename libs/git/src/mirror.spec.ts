@@ -53,18 +53,27 @@ describe('GitMirror', () => {
     assert.equal(await mirror.resolve(url, { branch: 'main' }), second);
     assert.deepEqual((await mirror.commit(url, second)).parents, [first]);
     const files = await mirror.readTree(url, second, './deploy', (f) => /\.ya?ml$/.test(f));
-    assert.deepEqual(files.map((f) => f.path), ['deploy/app/cm.yaml', 'deploy/app/svc.yml']);
+    assert.deepEqual(
+      files.map((f) => f.path),
+      ['deploy/app/cm.yaml', 'deploy/app/svc.yml'],
+    );
     // The older commit is still readable as it was.
     assert.equal((await mirror.readTree(url, first, 'deploy', () => true)).length, 1);
   });
 
   it('refuses a path or symlink that escapes the repository', async () => {
     const sha = await mirror.resolve(url, { branch: 'main' });
-    await assert.rejects(mirror.readTree(url, sha, '../etc', () => true), GitContentError);
+    await assert.rejects(
+      mirror.readTree(url, sha, '../etc', () => true),
+      GitContentError,
+    );
     await symlink('../../../../etc/passwd', join(work, 'deploy/app/evil.yaml'));
     const bad = commit('evil link');
     await mirror.fetch(url);
-    await assert.rejects(mirror.readTree(url, bad, 'deploy', () => true), /evil.yaml: symlink to .* escapes the repository/);
+    await assert.rejects(
+      mirror.readTree(url, bad, 'deploy', () => true),
+      /evil.yaml: symlink to .* escapes the repository/,
+    );
   });
 
   it('reports an unreachable remote as a GitOperationError', async () => {

@@ -33,14 +33,24 @@ export class GitMirror {
   async fetch(url: string): Promise<string> {
     const dir = this.dirFor(url);
     return this.serialized(dir, async () => {
-      const exists = await stat(join(dir, 'HEAD')).then(() => true, () => false);
+      const exists = await stat(join(dir, 'HEAD')).then(
+        () => true,
+        () => false,
+      );
       try {
         if (!exists) {
           await mkdir(this.cacheDir, { recursive: true });
           await rm(dir, { recursive: true, force: true });
           await this.git(this.cacheDir).clone(url, dir, ['--mirror', '--quiet']);
         } else {
-          await this.git(dir).fetch(['--prune', '--quiet', '--force', 'origin', '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*']);
+          await this.git(dir).fetch([
+            '--prune',
+            '--quiet',
+            '--force',
+            'origin',
+            '+refs/heads/*:refs/heads/*',
+            '+refs/tags/*:refs/tags/*',
+          ]);
         }
       } catch (e) {
         throw new GitOperationError(exists ? 'fetch' : 'clone', url, firstLine(e));
@@ -66,7 +76,12 @@ export class GitMirror {
   }
 
   /** Every file under `path` at `sha`, symlinks resolved inside the repository. */
-  async readTree(url: string, sha: string, path: string | undefined, include: (file: string) => boolean): Promise<RepoFile[]> {
+  async readTree(
+    url: string,
+    sha: string,
+    path: string | undefined,
+    include: (file: string) => boolean,
+  ): Promise<RepoFile[]> {
     const dir = this.dirFor(url);
     const base = repoPath(path);
     const git = this.git(dir);
@@ -95,13 +110,20 @@ export class GitMirror {
   }
 
   private git(dir: string): SimpleGit {
-    return simpleGit({ baseDir: dir, timeout: { block: this.timeoutMs }, allowEnvironment: ['GIT_TERMINAL_PROMPT'] }).env(gitEnv());
+    return simpleGit({
+      baseDir: dir,
+      timeout: { block: this.timeoutMs },
+      allowEnvironment: ['GIT_TERMINAL_PROMPT'],
+    }).env(gitEnv());
   }
 
   private async serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
     const previous = this.locks.get(key) ?? Promise.resolve();
     const next = previous.then(fn, fn);
-    this.locks.set(key, next.catch(() => undefined));
+    this.locks.set(
+      key,
+      next.catch(() => undefined),
+    );
     return next;
   }
 }
@@ -109,6 +131,10 @@ export class GitMirror {
 /** git's own diagnosis is its `fatal:` line; the lines after it are generic advice. */
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
-  const lines = msg.trim().split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = msg
+    .trim()
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.find((l) => l.startsWith('fatal:')) ?? lines[0] ?? msg;
 }

@@ -1,6 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatRevision, readyConditions, reconcilingConditions, setCondition, shaOfRevision } from './index.js';
+import {
+  formatRevision,
+  readyConditions,
+  reconcilingConditions,
+  setCondition,
+  shaOfRevision,
+} from './index.js';
 
 const t0 = new Date('2026-11-22T10:00:00Z');
 const t1 = new Date('2026-11-22T11:00:00Z');
@@ -17,10 +23,27 @@ describe('conditions', () => {
 
   it('ends a reconcile with Ready set, Reconciling removed and Stalled only for terminal failures', () => {
     const progressing = reconcilingConditions([], 'applying', t0, 3);
-    const failed = readyConditions(progressing, { ready: false, reason: 'BuildFailed', message: 'x.yaml', stalled: true, generation: 3 }, t1);
-    assert.deepEqual(failed.map((c) => [c.type, c.status, c.observedGeneration]), [['Ready', 'False', 3], ['Stalled', 'True', 3]]);
-    const ok = readyConditions(failed, { ready: true, reason: 'ReconciliationSucceeded', message: 'ok', stalled: false }, t1);
-    assert.deepEqual(ok.map((c) => [c.type, c.status]), [['Ready', 'True']]);
+    const failed = readyConditions(
+      progressing,
+      { ready: false, reason: 'BuildFailed', message: 'x.yaml', stalled: true, generation: 3 },
+      t1,
+    );
+    assert.deepEqual(
+      failed.map((c) => [c.type, c.status, c.observedGeneration]),
+      [
+        ['Ready', 'False', 3],
+        ['Stalled', 'True', 3],
+      ],
+    );
+    const ok = readyConditions(
+      failed,
+      { ready: true, reason: 'ReconciliationSucceeded', message: 'ok', stalled: false },
+      t1,
+    );
+    assert.deepEqual(
+      ok.map((c) => [c.type, c.status]),
+      [['Ready', 'True']],
+    );
   });
 });
 
@@ -43,6 +66,9 @@ describe('durations and backoff', () => {
     assert.throws(() => parseDuration('10 minutes'), /invalid duration "10 minutes"/);
   });
   it('doubles the retry delay up to the cap', () => {
-    assert.deepEqual([1, 2, 3, 4, 10].map((n) => backoffDelay(n, 1_000, 5_000, 0.5)), [1_000, 2_000, 4_000, 5_000, 5_000]);
+    assert.deepEqual(
+      [1, 2, 3, 4, 10].map((n) => backoffDelay(n, 1_000, 5_000, 0.5)),
+      [1_000, 2_000, 4_000, 5_000, 5_000],
+    );
   });
 });

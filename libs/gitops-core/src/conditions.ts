@@ -16,7 +16,8 @@ export type ConditionInput = Omit<Condition, 'lastTransitionTime'>;
  */
 export function setCondition(conditions: readonly Condition[], next: ConditionInput, now: Date): Condition[] {
   const existing = conditions.find((c) => c.type === next.type);
-  const lastTransitionTime = existing && existing.status === next.status ? existing.lastTransitionTime : now.toISOString();
+  const lastTransitionTime =
+    existing && existing.status === next.status ? existing.lastTransitionTime : now.toISOString();
   const updated: Condition = { ...next, lastTransitionTime };
   return existing ? conditions.map((c) => (c.type === next.type ? updated : c)) : [...conditions, updated];
 }
@@ -35,15 +36,38 @@ export function readyConditions(
   now: Date,
 ): Condition[] {
   const gen = result.generation === undefined ? {} : { observedGeneration: result.generation };
-  let out = setCondition(conditions, { type: 'Ready', status: result.ready ? 'True' : 'False', reason: result.reason, message: result.message, ...gen }, now);
+  let out = setCondition(
+    conditions,
+    {
+      type: 'Ready',
+      status: result.ready ? 'True' : 'False',
+      reason: result.reason,
+      message: result.message,
+      ...gen,
+    },
+    now,
+  );
   out = removeCondition(out, 'Reconciling');
   out = result.stalled
-    ? setCondition(out, { type: 'Stalled', status: 'True', reason: result.reason, message: result.message, ...gen }, now)
+    ? setCondition(
+        out,
+        { type: 'Stalled', status: 'True', reason: result.reason, message: result.message, ...gen },
+        now,
+      )
     : removeCondition(out, 'Stalled');
   return out;
 }
 
-export function reconcilingConditions(conditions: readonly Condition[], message: string, now: Date, generation?: number): Condition[] {
+export function reconcilingConditions(
+  conditions: readonly Condition[],
+  message: string,
+  now: Date,
+  generation?: number,
+): Condition[] {
   const gen = generation === undefined ? {} : { observedGeneration: generation };
-  return setCondition(conditions, { type: 'Reconciling', status: 'True', reason: 'Progressing', message, ...gen }, now);
+  return setCondition(
+    conditions,
+    { type: 'Reconciling', status: 'True', reason: 'Progressing', message, ...gen },
+    now,
+  );
 }

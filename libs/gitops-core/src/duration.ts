@@ -9,7 +9,8 @@ export function parseDuration(value: string): number {
     total += Number(m[1]) * (unit[m[2] ?? 's'] ?? 1);
     consumed += m[0].length;
   }
-  if (consumed === 0 || consumed !== value.length) throw new Error(`invalid duration "${value}" (expected e.g. 30s, 1m30s, 1h)`);
+  if (consumed === 0 || consumed !== value.length)
+    throw new Error(`invalid duration "${value}" (expected e.g. 30s, 1m30s, 1h)`);
   return total;
 }
 

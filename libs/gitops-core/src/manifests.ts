@@ -32,7 +32,8 @@ export function parseManifests(files: readonly ManifestFile[]): SourcedObject[] 
       if (error) throw new ManifestError(file.path, index, `invalid YAML: ${firstLine(error.message)}`);
       const value: unknown = doc.toJS({ maxAliasCount: 100 });
       if (value === null || value === undefined) return; // `---` with nothing after it
-      for (const object of expandLists(value, file.path, index)) out.push({ object, origin: { file: file.path, document: index } });
+      for (const object of expandLists(value, file.path, index))
+        out.push({ object, origin: { file: file.path, document: index } });
     });
   }
   return out;
@@ -53,15 +54,21 @@ function validateObject(value: unknown, file: string, document: number): KubeObj
     throw new ManifestError(file, document, 'not a Kubernetes object (expected a mapping)');
   }
   const o = value as Record<string, unknown>;
-  if (typeof o['apiVersion'] !== 'string' || o['apiVersion'] === '') throw new ManifestError(file, document, 'missing apiVersion');
-  if (typeof o['kind'] !== 'string' || o['kind'] === '') throw new ManifestError(file, document, 'missing kind');
-  if (o['kind'] === 'List' || (o['kind'].endsWith('List') && Array.isArray(o['items']))) return o as unknown as KubeObject;
+  if (typeof o['apiVersion'] !== 'string' || o['apiVersion'] === '')
+    throw new ManifestError(file, document, 'missing apiVersion');
+  if (typeof o['kind'] !== 'string' || o['kind'] === '')
+    throw new ManifestError(file, document, 'missing kind');
+  if (o['kind'] === 'List' || (o['kind'].endsWith('List') && Array.isArray(o['items'])))
+    return o as unknown as KubeObject;
   const meta = o['metadata'];
-  if (typeof meta !== 'object' || meta === null) throw new ManifestError(file, document, `${o['kind']}: missing metadata`);
+  if (typeof meta !== 'object' || meta === null)
+    throw new ManifestError(file, document, `${o['kind']}: missing metadata`);
   const name = (meta as Record<string, unknown>)['name'];
-  if (typeof name !== 'string' || name === '') throw new ManifestError(file, document, `${o['kind']}: missing metadata.name`);
+  if (typeof name !== 'string' || name === '')
+    throw new ManifestError(file, document, `${o['kind']}: missing metadata.name`);
   const ns = (meta as Record<string, unknown>)['namespace'];
-  if (ns !== undefined && typeof ns !== 'string') throw new ManifestError(file, document, `${o['kind']}/${name}: metadata.namespace must be a string`);
+  if (ns !== undefined && typeof ns !== 'string')
+    throw new ManifestError(file, document, `${o['kind']}/${name}: metadata.namespace must be a string`);
   return o as unknown as KubeObject;
 }
 

@@ -35,6 +35,10 @@ export function describeObject(o: { kind: string; metadata: { name: string; name
 }
 
 /** Flux-compatible inventory id: `<namespace>_<name>_<group>_<Kind>`. */
-export function inventoryId(o: { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } }): string {
+export function inventoryId(o: {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string };
+}): string {
   return `${o.metadata.namespace ?? ''}_${o.metadata.name}_${groupOf(o.apiVersion)}_${o.kind}`;
 }

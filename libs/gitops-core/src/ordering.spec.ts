@@ -31,6 +31,9 @@ describe('apply order', () => {
 
   it('deletes in reverse order', () => {
     const items = [o('Namespace', 'app').object, o('Deployment', 'web', 'app').object];
-    assert.deepEqual(items.sort(compareForDelete).map((x) => x.kind), ['Deployment', 'Namespace']);
+    assert.deepEqual(
+      items.sort(compareForDelete).map((x) => x.kind),
+      ['Deployment', 'Namespace'],
+    );
   });
 });

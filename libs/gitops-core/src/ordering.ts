@@ -18,7 +18,12 @@ const CLASSES = new Set([
   'ClusterRoleBinding',
   'PodSecurityPolicy',
 ]);
-const WEBHOOKS = new Set(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding']);
+const WEBHOOKS = new Set([
+  'MutatingWebhookConfiguration',
+  'ValidatingWebhookConfiguration',
+  'ValidatingAdmissionPolicy',
+  'ValidatingAdmissionPolicyBinding',
+]);
 
 /** Within a stage, kinds that others depend on come first (the order Helm and Flux converge on). */
 const KIND_ORDER = [
@@ -75,11 +80,14 @@ export function compareForApply(a: KubeObject, b: KubeObject): number {
 }
 
 /** Groups objects into stages in apply order; empty stages are left out. */
-export function planStages<T extends { object: KubeObject }>(items: readonly T[]): { stage: ApplyStage; items: T[] }[] {
+export function planStages<T extends { object: KubeObject }>(
+  items: readonly T[],
+): { stage: ApplyStage; items: T[] }[] {
   const sorted = [...items].sort((x, y) => compareForApply(x.object, y.object));
-  return STAGES.map((stage) => ({ stage, items: sorted.filter((i) => stageOf(i.object.kind) === stage) })).filter(
-    (s) => s.items.length > 0,
-  );
+  return STAGES.map((stage) => ({
+    stage,
+    items: sorted.filter((i) => stageOf(i.object.kind) === stage),
+  })).filter((s) => s.items.length > 0);
 }
 
 /** Deletion runs in the reverse of apply order, so dependents go before what they depend on. */

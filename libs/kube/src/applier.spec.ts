@@ -12,8 +12,13 @@ describe('ServerSideApplier', () => {
   const group = `t${id}.example.com`;
   let api: ObjectApi;
   let applier: ServerSideApplier;
-  const options = { fieldManager: 'capstan', defaultNamespace: ns, labels: { 'capstan.dev/sync-name': 'test' } };
-  const apply = (yaml: string) => applier.apply(parseManifests([{ path: 'set.yaml', content: yaml }]), options);
+  const options = {
+    fieldManager: 'capstan',
+    defaultNamespace: ns,
+    labels: { 'capstan.dev/sync-name': 'test' },
+  };
+  const apply = (yaml: string) =>
+    applier.apply(parseManifests([{ path: 'set.yaml', content: yaml }]), options);
 
   before(async () => {
     api = ObjectApi.fromKubeConfig(createKubeConfig((await sharedCluster()).kubeconfigPath));
@@ -66,8 +71,14 @@ metadata: {name: ${ns}}
       ],
     );
     // The CRD arrived whole: its CEL rule is enforced by the API server.
-    const crd = (await api.read({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `widgets.${group}` } })) as {
-      spec: { versions: { schema: { openAPIV3Schema: { properties: { spec: Record<string, unknown> } } } }[] };
+    const crd = (await api.read({
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: `widgets.${group}` },
+    })) as {
+      spec: {
+        versions: { schema: { openAPIV3Schema: { properties: { spec: Record<string, unknown> } } } }[];
+      };
     };
     assert.ok(JSON.stringify(crd.spec.versions[0]?.schema).includes('size at most 10'));
   });
@@ -82,7 +93,13 @@ apiVersion: v1
 kind: Namespace
 metadata: {name: ${ns}}
 `);
-    assert.deepEqual(result.changeSet.map((c) => [c.kind, c.action]), [['Namespace', 'unchanged'], ['ConfigMap', 'configured']]);
+    assert.deepEqual(
+      result.changeSet.map((c) => [c.kind, c.action]),
+      [
+        ['Namespace', 'unchanged'],
+        ['ConfigMap', 'configured'],
+      ],
+    );
   });
 
   it('rejects the whole set when one object is invalid, naming it, its file and the server message', async () => {
@@ -111,6 +128,9 @@ dataa: {a: b}
     // Strict field validation: a typo is an error, not a silently dropped field.
     assert.match(byObject.get(`${ns}/ConfigMap/typo`)?.message ?? '', /dataa/);
     assert.equal(byObject.has(`${ns}/ConfigMap/fine`), false);
-    await assert.rejects(api.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fine', namespace: ns } }), /404|not found/i);
+    await assert.rejects(
+      api.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'fine', namespace: ns } }),
+      /404|not found/i,
+    );
   });
 });

@@ -27,26 +27,40 @@ export class ServerSideApplier {
   constructor(private readonly api: ObjectApi) {}
 
   async apply(objects: readonly SourcedObject[], options: ApplyOptions): Promise<ApplyResult> {
-    const prepared = await Promise.all(objects.map(async (s) => ({ ...s, object: await this.prepare(s.object, options) })));
+    const prepared = await Promise.all(
+      objects.map(async (s) => ({ ...s, object: await this.prepare(s.object, options) })),
+    );
     const newKinds = new Set(
       prepared.filter((p) => p.object.kind === 'CustomResourceDefinition').flatMap((p) => crdKinds(p.object)),
     );
-    const newNamespaces = new Set(prepared.filter((p) => p.object.kind === 'Namespace').map((p) => p.object.metadata.name));
+    const newNamespaces = new Set(
+      prepared.filter((p) => p.object.kind === 'Namespace').map((p) => p.object.metadata.name),
+    );
 
     // Objects that need a CRD or Namespace from this same set cannot be dry-run yet; they are
     // dry-run again right before their own stage.
-    await this.dryRunAll(prepared, options, (p, failure) =>
-      (failure.code === 404 || /unrecognized api version and kind/i.test(failure.message)) &&
-      (newNamespaces.has(p.object.metadata.namespace ?? '') || newKinds.has(`${groupVersionOf(p.object)}/${p.object.kind}`)),
+    await this.dryRunAll(
+      prepared,
+      options,
+      (p, failure) =>
+        (failure.code === 404 || /unrecognized api version and kind/i.test(failure.message)) &&
+        (newNamespaces.has(p.object.metadata.namespace ?? '') ||
+          newKinds.has(`${groupVersionOf(p.object)}/${p.object.kind}`)),
     );
 
     const changeSet: ChangeSetEntry[] = [];
     for (const { stage, items: planned } of planStages(prepared)) {
       // Again now that this set's CRDs exist: scope of their kinds is known only from here on.
-      const items = await Promise.all(planned.map(async (p) => ({ ...p, object: await this.prepare(p.object, options) })));
+      const items = await Promise.all(
+        planned.map(async (p) => ({ ...p, object: await this.prepare(p.object, options) })),
+      );
       if (stage !== 'definitions') await this.dryRunAll(items, options, () => false);
       for (const item of items) changeSet.push(await this.applyOne(item, options));
-      if (stage === 'definitions') await this.waitEstablished(items.map((i) => i.object), options.crdEstablishTimeoutMs ?? 30_000);
+      if (stage === 'definitions')
+        await this.waitEstablished(
+          items.map((i) => i.object),
+          options.crdEstablishTimeoutMs ?? 30_000,
+        );
     }
     return { changeSet };
   }
@@ -101,7 +115,12 @@ export class ServerSideApplier {
       throw new ApplyRejectedError([failureOf(object, item.origin, e)]);
     }
     // A no-op server-side apply does not write to etcd, so the resourceVersion tells us.
-    const action = before === undefined ? 'created' : after.metadata?.resourceVersion === before ? 'unchanged' : 'configured';
+    const action =
+      before === undefined
+        ? 'created'
+        : after.metadata?.resourceVersion === before
+          ? 'unchanged'
+          : 'configured';
     return { ...ref, action };
   }
 
@@ -110,11 +129,16 @@ export class ServerSideApplier {
     const deadline = Date.now() + timeoutMs;
     for (const crd of crds) {
       for (;;) {
-        const live = (await this.api.read({ apiVersion: crd.apiVersion, kind: crd.kind, metadata: { name: crd.metadata.name } })) as {
+        const live = (await this.api.read({
+          apiVersion: crd.apiVersion,
+          kind: crd.kind,
+          metadata: { name: crd.metadata.name },
+        })) as {
           status?: { conditions?: { type: string; status: string }[] };
         };
         if (live.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
-        if (Date.now() > deadline) throw new Error(`${describeObject(crd)} not Established after ${timeoutMs} ms`);
+        if (Date.now() > deadline)
+          throw new Error(`${describeObject(crd)} not Established after ${timeoutMs} ms`);
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -122,7 +146,8 @@ export class ServerSideApplier {
 }
 
 function crdKinds(crd: KubeObject): string[] {
-  const spec = crd['spec'] as { group?: string; names?: { kind?: string }; versions?: { name?: string }[] } | undefined;
+  const spec = crd['spec'] as
+    { group?: string; names?: { kind?: string }; versions?: { name?: string }[] } | undefined;
   if (!spec?.group || !spec.names?.kind) return [];
   return (spec.versions ?? []).map((v) => `${spec.group}/${v.name ?? ''}/${spec.names?.kind ?? ''}`);
 }

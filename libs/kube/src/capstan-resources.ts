@@ -1,4 +1,12 @@
-import { CustomObjectsApi, PatchStrategy, makeInformer, setHeaderOptions, type Informer, type KubeConfig, type ObjectCache } from '@kubernetes/client-node';
+import {
+  CustomObjectsApi,
+  PatchStrategy,
+  makeInformer,
+  setHeaderOptions,
+  type Informer,
+  type KubeConfig,
+  type ObjectCache,
+} from '@kubernetes/client-node';
 import type { Condition, GitRef } from '@capstan/gitops-core';
 
 export const CAPSTAN_GROUP = 'capstan.dev';
@@ -18,7 +26,15 @@ export interface GitRepository {
   apiVersion: typeof CAPSTAN_API_VERSION;
   kind: 'GitRepository';
   metadata: Meta;
-  spec: { url: string; ref?: GitRef; interval?: string; timeout?: string; secretRef?: { name: string }; suspend?: boolean; ignore?: string };
+  spec: {
+    url: string;
+    ref?: GitRef;
+    interval?: string;
+    timeout?: string;
+    secretRef?: { name: string };
+    suspend?: boolean;
+    ignore?: string;
+  };
   status?: GitRepositoryStatus;
 }
 
@@ -68,11 +84,21 @@ export class CapstanResources {
   }
 
   async get<K extends CapstanKind>(kind: K, namespace: string, name: string): Promise<ResourceOf<K>> {
-    return (await this.custom.getNamespacedCustomObject({ group: CAPSTAN_GROUP, version: CAPSTAN_VERSION, namespace, plural: PLURAL[kind], name })) as ResourceOf<K>;
+    return (await this.custom.getNamespacedCustomObject({
+      group: CAPSTAN_GROUP,
+      version: CAPSTAN_VERSION,
+      namespace,
+      plural: PLURAL[kind],
+      name,
+    })) as ResourceOf<K>;
   }
 
   async list<K extends CapstanKind>(kind: K): Promise<ResourceOf<K>[]> {
-    const list = (await this.custom.listClusterCustomObject({ group: CAPSTAN_GROUP, version: CAPSTAN_VERSION, plural: PLURAL[kind] })) as {
+    const list = (await this.custom.listClusterCustomObject({
+      group: CAPSTAN_GROUP,
+      version: CAPSTAN_VERSION,
+      plural: PLURAL[kind],
+    })) as {
       items: ResourceOf<K>[];
     };
     return list.items;
@@ -82,7 +108,11 @@ export class CapstanResources {
   informer<K extends CapstanKind>(kind: K): Informer<ResourceOf<K>> & ObjectCache<ResourceOf<K>> {
     const path = `/apis/${CAPSTAN_GROUP}/${CAPSTAN_VERSION}/${PLURAL[kind]}`;
     return makeInformer(this.kc, path, async () => {
-      const list = (await this.custom.listClusterCustomObject({ group: CAPSTAN_GROUP, version: CAPSTAN_VERSION, plural: PLURAL[kind] })) as {
+      const list = (await this.custom.listClusterCustomObject({
+        group: CAPSTAN_GROUP,
+        version: CAPSTAN_VERSION,
+        plural: PLURAL[kind],
+      })) as {
         items: ResourceOf<K>[];
         metadata: { resourceVersion?: string };
       };
@@ -91,9 +121,21 @@ export class CapstanResources {
   }
 
   /** Merge-patches the status subresource; status is only ever written through here. */
-  async patchStatus<K extends CapstanKind>(kind: K, namespace: string, name: string, status: ResourceOf<K>['status']): Promise<void> {
+  async patchStatus<K extends CapstanKind>(
+    kind: K,
+    namespace: string,
+    name: string,
+    status: ResourceOf<K>['status'],
+  ): Promise<void> {
     await this.custom.patchNamespacedCustomObjectStatus(
-      { group: CAPSTAN_GROUP, version: CAPSTAN_VERSION, namespace, plural: PLURAL[kind], name, body: { status } },
+      {
+        group: CAPSTAN_GROUP,
+        version: CAPSTAN_VERSION,
+        namespace,
+        plural: PLURAL[kind],
+        name,
+        body: { status },
+      },
       setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
     );
   }

@@ -22,7 +22,11 @@ export function formatFailure(f: ObjectFailure): string {
   return `${f.object}${where}: ${f.message}`;
 }
 
-export function failureOf(object: KubeObject, origin: ObjectOrigin | undefined, error: unknown): ObjectFailure {
+export function failureOf(
+  object: KubeObject,
+  origin: ObjectOrigin | undefined,
+  error: unknown,
+): ObjectFailure {
   const base = { object: describeObject(object), ...(origin ? { origin } : {}) };
   if (error instanceof ApiException) {
     return { ...base, message: apiMessage(error), code: error.code };
@@ -34,7 +38,11 @@ export function failureOf(object: KubeObject, origin: ObjectOrigin | undefined, 
 export function apiMessage(error: ApiException<unknown>): string {
   const body: unknown = error.body;
   const parsed: unknown = typeof body === 'string' ? safeJson(body) : body;
-  if (typeof parsed === 'object' && parsed !== null && typeof (parsed as { message?: unknown }).message === 'string') {
+  if (
+    typeof parsed === 'object' &&
+    parsed !== null &&
+    typeof (parsed as { message?: unknown }).message === 'string'
+  ) {
     return (parsed as { message: string }).message;
   }
   return typeof body === 'string' && body !== '' ? body : error.message;

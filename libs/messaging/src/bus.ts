@@ -13,7 +13,13 @@ import {
   type JetStreamManager,
   type StreamConfig,
 } from '@nats-io/jetstream';
-import { encodeEvent, type CapstanEvent, type EventFamily, type StreamSpec, type Topology } from '@capstan/events';
+import {
+  encodeEvent,
+  type CapstanEvent,
+  type EventFamily,
+  type StreamSpec,
+  type Topology,
+} from '@capstan/events';
 
 const NS_PER_SECOND = 1_000_000_000;
 
@@ -62,12 +68,19 @@ export class Bus {
     const h = headers();
     h.set('Content-Type', 'application/cloudevents+json');
     h.set('ce-type', event.type);
-    const ack = await this.js.publish(this.topology.subjectFor(event), encodeEvent(event), { msgID: event.id, headers: h });
+    const ack = await this.js.publish(this.topology.subjectFor(event), encodeEvent(event), {
+      msgID: event.id,
+      headers: h,
+    });
     return { stream: ack.stream, seq: ack.seq, duplicate: ack.duplicate };
   }
 
   /** Creates (or updates) a durable pull consumer for one family of events. */
-  async ensureConsumer(durable: string, family: EventFamily, options: { ackWaitMs: number; maxDeliver: number }) {
+  async ensureConsumer(
+    durable: string,
+    family: EventFamily,
+    options: { ackWaitMs: number; maxDeliver: number },
+  ) {
     const stream = this.topology.streams.events.name;
     const name = consumerName(durable, family);
     const config = {
@@ -82,7 +95,10 @@ export class Bus {
     };
     try {
       await this.jsm.consumers.info(stream, name);
-      await this.jsm.consumers.update(stream, name, { ack_wait: config.ack_wait, max_deliver: config.max_deliver });
+      await this.jsm.consumers.update(stream, name, {
+        ack_wait: config.ack_wait,
+        max_deliver: config.max_deliver,
+      });
     } catch (e) {
       if (!isNotFound(e)) throw e;
       await this.jsm.consumers.add(stream, config);

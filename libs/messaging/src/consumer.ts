@@ -48,7 +48,10 @@ export async function startConsumer(bus: Bus, options: ConsumeOptions): Promise<
   const retry = options.retry ?? defaultRetryPolicy;
   const ackWaitMs = options.ackWaitMs ?? 30_000;
   const concurrency = Math.max(1, options.concurrency ?? 1);
-  const consumer = await bus.ensureConsumer(options.durable, options.family, { ackWaitMs, maxDeliver: retry.maxDeliver });
+  const consumer = await bus.ensureConsumer(options.durable, options.family, {
+    ackWaitMs,
+    maxDeliver: retry.maxDeliver,
+  });
   const messages: ConsumerMessages = await consumer.consume({ max_messages: Math.max(16, concurrency * 4) });
   const tails = new Map<string, Promise<void>>();
   const inFlight = new Set<Promise<void>>();
@@ -61,7 +64,10 @@ export async function startConsumer(bus: Bus, options: ConsumeOptions): Promise<
     h.set(DLQ_HEADERS.deliveries, String(msg.info.deliveryCount));
     h.set(DLQ_HEADERS.consumer, options.durable);
     const id = `${options.durable}:${msg.info.stream}:${msg.seq}`;
-    await bus.js.publish(bus.topology.deadLetterSubject(options.durable), msg.data, { msgID: id, headers: h });
+    await bus.js.publish(bus.topology.deadLetterSubject(options.durable), msg.data, {
+      msgID: id,
+      headers: h,
+    });
     msg.term(reason.slice(0, 200));
   };
 
@@ -105,9 +111,17 @@ export async function startConsumer(bus: Bus, options: ConsumeOptions): Promise<
       // Chain behind the previous message of the same subject to keep per-key order.
       const key = msg.subject;
       const previous = tails.get(key) ?? Promise.resolve();
-      const run = previous.then(() => handle(msg)).catch((e: unknown) => {
-        options.onError?.(e, { subject: key, streamSeq: msg.seq, deliveryCount: 0, redelivered: false, working: () => undefined });
-      });
+      const run = previous
+        .then(() => handle(msg))
+        .catch((e: unknown) => {
+          options.onError?.(e, {
+            subject: key,
+            streamSeq: msg.seq,
+            deliveryCount: 0,
+            redelivered: false,
+            working: () => undefined,
+          });
+        });
       tails.set(key, run);
       inFlight.add(run);
       void run.finally(() => {

@@ -21,7 +21,10 @@ export async function startService(
   config: Pick<BaseConfig, 'HTTP_PORT' | 'HTTP_HOST' | 'LOG_LEVEL'>,
   transport?: CustomTransportStrategy,
 ): Promise<StartedService> {
-  const app = await NestFactory.create(module as never, { logger: logLevels(config.LOG_LEVEL), bufferLogs: false });
+  const app = await NestFactory.create(module as never, {
+    logger: logLevels(config.LOG_LEVEL),
+    bufferLogs: false,
+  });
   app.enableShutdownHooks();
   if (transport) app.connectMicroservice({ strategy: transport }, { inheritAppConfig: true });
   await app.startAllMicroservices();

@@ -35,7 +35,9 @@ export class AuditClient {
 
   async history(object: ObjectPath, limit = 50): Promise<HistoryEntry[]> {
     const path = [object.namespace, object.kind, object.name].map(encodeURIComponent).join('/');
-    const body = (await this.get(`/api/v1/objects/${path}/history?limit=${limit}`)) as { items: HistoryEntry[] };
+    const body = (await this.get(`/api/v1/objects/${path}/history?limit=${limit}`)) as {
+      items: HistoryEntry[];
+    };
     return body.items;
   }
 
@@ -43,16 +45,27 @@ export class AuditClient {
     const url = new URL(path, this.baseUrl);
     let res: Response;
     try {
-      res = await fetch(url, { headers: { accept: 'application/json', ...(this.token ? { authorization: `Bearer ${this.token}` } : {}) } });
+      res = await fetch(url, {
+        headers: {
+          accept: 'application/json',
+          ...(this.token ? { authorization: `Bearer ${this.token}` } : {}),
+        },
+      });
     } catch (e) {
-      throw new AuditApiError(0, `cannot reach the audit API at ${this.baseUrl}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`);
+      throw new AuditApiError(
+        0,
+        `cannot reach the audit API at ${this.baseUrl}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`,
+      );
     }
     const text = await res.text();
     if (!res.ok) {
       let message = text;
       try {
         const parsed = JSON.parse(text) as { message?: unknown };
-        if (parsed.message !== undefined) message = Array.isArray(parsed.message) ? parsed.message.join('; ') : JSON.stringify(parsed.message).replace(/^"|"$/g, '');
+        if (parsed.message !== undefined)
+          message = Array.isArray(parsed.message)
+            ? parsed.message.join('; ')
+            : JSON.stringify(parsed.message).replace(/^"|"$/g, '');
       } catch {
         // not JSON: keep the raw text
       }

@@ -4,7 +4,11 @@ import { parseObjectPath, renderWho, run } from './index.js';
 
 describe('capstan CLI', () => {
   it('parses namespaced and cluster-scoped object paths, refusing garbage', () => {
-    assert.deepEqual(parseObjectPath('demo/Deployment/web'), { namespace: 'demo', kind: 'Deployment', name: 'web' });
+    assert.deepEqual(parseObjectPath('demo/Deployment/web'), {
+      namespace: 'demo',
+      kind: 'Deployment',
+      name: 'web',
+    });
     assert.deepEqual(parseObjectPath('Namespace/demo'), { namespace: '_', kind: 'Namespace', name: 'demo' });
     assert.throws(() => parseObjectPath('web'), /expected <namespace>\/<kind>\/<name>/);
     assert.throws(() => parseObjectPath('a//b'), /empty segment/);
@@ -30,15 +34,34 @@ describe('capstan CLI', () => {
     ]);
     const [header, row] = text.split('\n');
     assert.match(header ?? '', /^TIME\s+ACTION\s+CHANGE\s+REVISION\s+AUTHOR/);
-    assert.match(row ?? '', /2026-11-22T10:00:00Z\s+applied\s+configured\s+main@sha1:aaaaaaaaaaaa\s+Ada Lovelace <ada@example.com>/);
+    assert.match(
+      row ?? '',
+      /2026-11-22T10:00:00Z\s+applied\s+configured\s+main@sha1:aaaaaaaaaaaa\s+Ada Lovelace <ada@example.com>/,
+    );
     assert.match(row ?? '', /scale web to 3$/);
   });
 
   it('exits 2 with a clear message on a bad object path, 1 when the API is unreachable', async () => {
     const errors: string[] = [];
-    assert.equal(await run(['who', 'nonsense'], () => undefined, (s) => errors.push(s), {}), 2);
+    assert.equal(
+      await run(
+        ['who', 'nonsense'],
+        () => undefined,
+        (s) => errors.push(s),
+        {},
+      ),
+      2,
+    );
     assert.match(errors.join(''), /"nonsense": expected/);
-    assert.equal(await run(['who', 'a/B/c', '--server', 'http://127.0.0.1:1'], () => undefined, (s) => errors.push(s), {}), 1);
+    assert.equal(
+      await run(
+        ['who', 'a/B/c', '--server', 'http://127.0.0.1:1'],
+        () => undefined,
+        (s) => errors.push(s),
+        {},
+      ),
+      1,
+    );
     assert.match(errors.join(''), /cannot reach the audit API at http:\/\/127.0.0.1:1/);
   });
 });

@@ -10,7 +10,9 @@ export function program(out: (s: string) => void, env?: NodeJS.ProcessEnv): Comm
   const config = loadCliConfig(env);
   const cmd = new Command('capstan').description('Capstan: GitOps and progressive delivery for Kubernetes');
   const server = new Option('--server <url>', 'audit API base URL').default(config.CAPSTAN_AUDIT_URL);
-  const output = new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table');
+  const output = new Option('-o, --output <format>', 'output format')
+    .choices(['table', 'json'])
+    .default('table');
 
   cmd
     .command('who')
@@ -20,16 +22,27 @@ export function program(out: (s: string) => void, env?: NodeJS.ProcessEnv): Comm
     .addOption(output)
     .option('--limit <n>', 'how many decisions', (v) => Number.parseInt(v, 10), 20)
     .action(async (object: string, opts: { server: string; output: string; limit: number }) => {
-      const entries = await new AuditClient(opts.server, config.CAPSTAN_TOKEN).history(parseObjectPath(object), opts.limit);
+      const entries = await new AuditClient(opts.server, config.CAPSTAN_TOKEN).history(
+        parseObjectPath(object),
+        opts.limit,
+      );
       out(opts.output === 'json' ? JSON.stringify(entries, null, 2) : renderWho(entries));
     });
   return cmd;
 }
 
 /** Runs the CLI; returns the exit code (2 for usage errors, 1 for API errors). */
-export async function run(argv: string[], out: (s: string) => void, err: (s: string) => void, env?: NodeJS.ProcessEnv): Promise<number> {
+export async function run(
+  argv: string[],
+  out: (s: string) => void,
+  err: (s: string) => void,
+  env?: NodeJS.ProcessEnv,
+): Promise<number> {
   try {
-    await program(out, env).exitOverride().configureOutput({ writeOut: out, writeErr: err }).parseAsync(argv, { from: 'user' });
+    await program(out, env)
+      .exitOverride()
+      .configureOutput({ writeOut: out, writeErr: err })
+      .parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

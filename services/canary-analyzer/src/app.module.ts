@@ -14,7 +14,11 @@ export class CanaryAnalyzerModule {
       imports: [ObservabilityModule.forService('canary-analyzer')],
       providers: [
         { provide: Bus, useValue: bus },
-        { provide: 'bus-readiness', inject: [Readiness], useFactory: (r: Readiness) => r.register('nats', () => bus.healthCheck()) },
+        {
+          provide: 'bus-readiness',
+          inject: [Readiness],
+          useFactory: (r: Readiness) => r.register('nats', () => bus.healthCheck()),
+        },
       ],
     };
   }

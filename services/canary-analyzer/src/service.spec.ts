@@ -6,7 +6,13 @@ import { startCanaryAnalyzer } from './service.js';
 // Boots the real service against the machine's NATS and checks its probes and metrics over HTTP.
 describe('canary-analyzer service', () => {
   it('boots, reports ready with NATS connected, and serves metrics', async () => {
-    const service = await startCanaryAnalyzer({ HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', EVENT_PREFIX: testEventPrefix(), LOG_LEVEL: 'error', NATS_URL: testNatsUrl() });
+    const service = await startCanaryAnalyzer({
+      HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      EVENT_PREFIX: testEventPrefix(),
+      LOG_LEVEL: 'error',
+      NATS_URL: testNatsUrl(),
+    });
     try {
       const base = `http://127.0.0.1:${service.port}`;
       assert.equal((await fetch(`${base}/healthz`)).status, 200);

@@ -7,7 +7,11 @@ import { CanaryAnalyzerModule } from './app.module.js';
 
 export async function startCanaryAnalyzer(env?: NodeJS.ProcessEnv) {
   const config = loadCanaryAnalyzerConfig(env);
-  const bus = await connectBus({ url: config.NATS_URL, topology: topology(config.EVENT_PREFIX), name: 'canary-analyzer' });
+  const bus = await connectBus({
+    url: config.NATS_URL,
+    topology: topology(config.EVENT_PREFIX),
+    name: 'canary-analyzer',
+  });
   const service = await startService(CanaryAnalyzerModule.create(bus), config);
   return {
     ...service,

@@ -7,7 +7,8 @@ import { CapstanResources, type GitRepository } from '@capstan/kube';
 import { readyConditions, formatRevision } from '@capstan/gitops-core';
 import { commitObservedEvent, refOf } from './domain/commit-event.js';
 
-export type PollOutcome = { kind: 'unchanged'; sha: string } | { kind: 'published'; sha: string; duplicate: boolean };
+export type PollOutcome =
+  { kind: 'unchanged'; sha: string } | { kind: 'published'; sha: string; duplicate: boolean };
 
 /** One poll of one GitRepository: fetch, resolve the ref, publish when the head moved, record status. */
 @Injectable()
@@ -22,8 +23,17 @@ export class RepositoryPoller {
     @Inject(CLOCK) private readonly clock: Clock,
     registry: Registry,
   ) {
-    this.polls = new Counter({ name: 'capstan_git_polls_total', help: 'GitRepository polls by result', labelNames: ['result'], registers: [registry] });
-    this.fetchSeconds = new Histogram({ name: 'capstan_git_fetch_seconds', help: 'Time to fetch a repository', registers: [registry] });
+    this.polls = new Counter({
+      name: 'capstan_git_polls_total',
+      help: 'GitRepository polls by result',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    this.fetchSeconds = new Histogram({
+      name: 'capstan_git_fetch_seconds',
+      help: 'Time to fetch a repository',
+      registers: [registry],
+    });
   }
 
   async poll(repo: GitRepository): Promise<PollOutcome> {
@@ -50,7 +60,13 @@ export class RepositoryPoller {
         artifact: { revision, sha, observedAt: now.toISOString() },
         conditions: readyConditions(
           repo.status?.conditions ?? [],
-          { ready: true, reason: 'Succeeded', message: `observed revision ${revision}`, stalled: false, ...gen(repo) },
+          {
+            ready: true,
+            reason: 'Succeeded',
+            message: `observed revision ${revision}`,
+            stalled: false,
+            ...gen(repo),
+          },
           now,
         ),
       });
@@ -67,7 +83,11 @@ export class RepositoryPoller {
     const message = error instanceof Error ? error.message : String(error);
     await this.resources
       .patchStatus('GitRepository', repo.metadata.namespace, repo.metadata.name, {
-        conditions: readyConditions(repo.status?.conditions ?? [], { ready: false, reason: 'GitOperationFailed', message, stalled: false, ...gen(repo) }, this.clock.now()),
+        conditions: readyConditions(
+          repo.status?.conditions ?? [],
+          { ready: false, reason: 'GitOperationFailed', message, stalled: false, ...gen(repo) },
+          this.clock.now(),
+        ),
       })
       .catch(() => undefined); // the object may be gone; the failure is logged by the caller
   }

@@ -7,7 +7,11 @@ import { GitWatcherModule } from './app.module.js';
 
 export async function startGitWatcher(env?: NodeJS.ProcessEnv) {
   const config = loadGitWatcherConfig(env);
-  const bus = await connectBus({ url: config.NATS_URL, topology: topology(config.EVENT_PREFIX), name: 'git-watcher' });
+  const bus = await connectBus({
+    url: config.NATS_URL,
+    topology: topology(config.EVENT_PREFIX),
+    name: 'git-watcher',
+  });
   const service = await startService(GitWatcherModule.create(config, bus), config);
   return {
     ...service,

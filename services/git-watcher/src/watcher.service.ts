@@ -1,4 +1,10 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { backoffDelay, parseDuration } from '@capstan/gitops-core';
 import { CapstanResources, type GitRepository, type ResourceInformer } from '@capstan/kube';
 import { Readiness } from '@capstan/platform';
@@ -37,7 +43,9 @@ export class WatcherService implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    this.readiness.register('gitrepository-watch', () => (this.synced ? Promise.resolve() : Promise.reject(new Error('watch not synced'))));
+    this.readiness.register('gitrepository-watch', () =>
+      this.synced ? Promise.resolve() : Promise.reject(new Error('watch not synced')),
+    );
     const informer = this.resources.informer('GitRepository');
     this.informer = informer;
     informer.on('add', (r) => this.upsert(r));
@@ -114,7 +122,9 @@ export class WatcherService implements OnApplicationBootstrap, OnApplicationShut
     } catch (e) {
       schedule.failures++;
       const delay = backoffDelay(schedule.failures, this.config.RETRY_BASE_MS, interval, Math.random());
-      this.logger.warn(`${key}: ${e instanceof Error ? e.message : String(e)} (retry ${schedule.failures} in ${delay} ms)`);
+      this.logger.warn(
+        `${key}: ${e instanceof Error ? e.message : String(e)} (retry ${schedule.failures} in ${delay} ms)`,
+      );
       this.arm(key, delay);
     } finally {
       schedule.running = false;

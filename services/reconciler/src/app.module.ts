@@ -23,7 +23,11 @@ export class ReconcilerModule {
         { provide: GitMirror, useValue: new GitMirror(config.GIT_CACHE_DIR) },
         { provide: CapstanResources, useValue: new CapstanResources(kc) },
         { provide: ServerSideApplier, useValue: new ServerSideApplier(ObjectApi.fromKubeConfig(kc)) },
-        { provide: 'bus-readiness', inject: [Readiness], useFactory: (r: Readiness) => r.register('nats', () => bus.healthCheck()) },
+        {
+          provide: 'bus-readiness',
+          inject: [Readiness],
+          useFactory: (r: Readiness) => r.register('nats', () => bus.healthCheck()),
+        },
         SyncReconciler,
         SyncWatchService,
       ],

@@ -18,7 +18,9 @@ export class CommitConsumer {
   async onCommit(@Payload() event: CommitObservedV1): Promise<void> {
     const { repository, sha } = event.data;
     if (await this.superseded(event)) {
-      this.logger.log(`${repository.namespace}/${repository.name}@${sha.slice(0, 12)} superseded by a newer commit; skipped`);
+      this.logger.log(
+        `${repository.namespace}/${repository.name}@${sha.slice(0, 12)} superseded by a newer commit; skipped`,
+      );
       return;
     }
     const source = {
@@ -48,9 +50,17 @@ export class CommitConsumer {
    */
   private async superseded(event: CommitObservedV1): Promise<boolean> {
     try {
-      const repo = await this.resources.get('GitRepository', event.data.repository.namespace, event.data.repository.name);
+      const repo = await this.resources.get(
+        'GitRepository',
+        event.data.repository.namespace,
+        event.data.repository.name,
+      );
       const artifact = repo.status?.artifact;
-      return !!artifact && artifact.sha !== event.data.sha && Date.parse(artifact.observedAt) > Date.parse(event.data.observedAt);
+      return (
+        !!artifact &&
+        artifact.sha !== event.data.sha &&
+        Date.parse(artifact.observedAt) > Date.parse(event.data.observedAt)
+      );
     } catch (e) {
       if (isNotFound(e)) return true; // the repository is gone: nothing follows it any more
       throw e;

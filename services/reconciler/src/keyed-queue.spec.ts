@@ -16,14 +16,22 @@ describe('KeyedQueue', () => {
       log.push(`end ${name}`);
       running--;
     };
-    await Promise.all([q.run('a', task('a1', 30)), q.run('a', task('a2', 1)), q.run('b', task('b1', 5)), q.run('c', task('c1', 5))]);
+    await Promise.all([
+      q.run('a', task('a1', 30)),
+      q.run('a', task('a2', 1)),
+      q.run('b', task('b1', 5)),
+      q.run('c', task('c1', 5)),
+    ]);
     assert.ok(log.indexOf('end a1') < log.indexOf('start a2'), 'a2 waits for a1');
     assert.equal(peak, 2);
   });
 
   it('keeps going after a failed task of the same key', async () => {
     const q = new KeyedQueue(1);
-    await assert.rejects(q.run('k', () => Promise.reject(new Error('boom'))), /boom/);
+    await assert.rejects(
+      q.run('k', () => Promise.reject(new Error('boom'))),
+      /boom/,
+    );
     assert.equal(await q.run('k', () => Promise.resolve(42)), 42);
   });
 });

@@ -53,8 +53,18 @@ export class SyncReconciler {
     @Inject(RECONCILER_CONFIG) private readonly config: ReconcilerConfig,
     registry: Registry,
   ) {
-    this.results = new Counter({ name: 'capstan_reconcile_total', help: 'Sync reconciles by result', labelNames: ['result'], registers: [registry] });
-    this.duration = new Histogram({ name: 'capstan_reconcile_phase_seconds', help: 'Time per reconcile phase', labelNames: ['phase'], registers: [registry] });
+    this.results = new Counter({
+      name: 'capstan_reconcile_total',
+      help: 'Sync reconciles by result',
+      labelNames: ['result'],
+      registers: [registry],
+    });
+    this.duration = new Histogram({
+      name: 'capstan_reconcile_phase_seconds',
+      help: 'Time per reconcile phase',
+      labelNames: ['phase'],
+      registers: [registry],
+    });
   }
 
   async reconcile(sync: Sync, trigger: ReconcileTrigger): Promise<ReconcileOutcome> {
@@ -63,7 +73,12 @@ export class SyncReconciler {
     const generation = sync.metadata.generation;
     await this.resources.patchStatus('Sync', namespace, name, {
       lastAttemptedRevision: revision,
-      conditions: reconcilingConditions(sync.status?.conditions ?? [], `reconciling revision ${revision}`, this.clock.now(), generation),
+      conditions: reconcilingConditions(
+        sync.status?.conditions ?? [],
+        `reconciling revision ${revision}`,
+        this.clock.now(),
+        generation,
+      ),
     });
 
     const outcome = await this.phases(sync, trigger);
@@ -85,7 +100,9 @@ export class SyncReconciler {
     );
     await this.bus.publish(decision);
     this.results.inc({ result: outcome.kind });
-    this.logger.log(`${namespace}/${name} ${revision}: ${outcome.kind === 'applied' ? summarize(outcome.changeSet) : outcome.message}`);
+    this.logger.log(
+      `${namespace}/${name} ${revision}: ${outcome.kind === 'applied' ? summarize(outcome.changeSet) : outcome.message}`,
+    );
     return outcome;
   }
 
@@ -94,7 +111,12 @@ export class SyncReconciler {
     try {
       await this.timed('fetch', () => this.mirror.fetch(url));
     } catch (e) {
-      return { kind: 'failed', reason: 'ArtifactFailed', message: messageOf(e), failures: [{ message: messageOf(e) }] };
+      return {
+        kind: 'failed',
+        reason: 'ArtifactFailed',
+        message: messageOf(e),
+        failures: [{ message: messageOf(e) }],
+      };
     }
     let objects: SourcedObject[];
     try {
@@ -106,10 +128,32 @@ export class SyncReconciler {
       });
     } catch (e) {
       if (e instanceof ManifestError) {
-        return { kind: 'failed', reason: 'BuildFailed', message: e.message, failures: [{ file: e.file, ...(e.document === undefined ? {} : { document: e.document }), message: e.detail }] };
+        return {
+          kind: 'failed',
+          reason: 'BuildFailed',
+          message: e.message,
+          failures: [
+            {
+              file: e.file,
+              ...(e.document === undefined ? {} : { document: e.document }),
+              message: e.detail,
+            },
+          ],
+        };
       }
-      if (e instanceof GitContentError) return { kind: 'failed', reason: 'BuildFailed', message: e.message, failures: [{ file: e.file, message: e.detail }] };
-      return { kind: 'failed', reason: 'ArtifactFailed', message: messageOf(e), failures: [{ message: messageOf(e) }] };
+      if (e instanceof GitContentError)
+        return {
+          kind: 'failed',
+          reason: 'BuildFailed',
+          message: e.message,
+          failures: [{ file: e.file, message: e.detail }],
+        };
+      return {
+        kind: 'failed',
+        reason: 'ArtifactFailed',
+        message: messageOf(e),
+        failures: [{ message: messageOf(e) }],
+      };
     }
     try {
       const result = await this.timed('apply', () =>
@@ -126,23 +170,48 @@ export class SyncReconciler {
           kind: 'failed',
           reason: 'ApplyFailed',
           message: e.message,
-          failures: e.failures.map((f) => ({ object: f.object, ...(f.origin ? { file: f.origin.file, document: f.origin.document } : {}), message: f.message })),
+          failures: e.failures.map((f) => ({
+            object: f.object,
+            ...(f.origin ? { file: f.origin.file, document: f.origin.document } : {}),
+            message: f.message,
+          })),
         };
       }
       // Connection errors to the API server are worth a retry, not a verdict on the commit.
-      return { kind: 'failed', reason: 'ArtifactFailed', message: `apply: ${messageOf(e)}`, failures: [{ message: messageOf(e) }] };
+      return {
+        kind: 'failed',
+        reason: 'ArtifactFailed',
+        message: `apply: ${messageOf(e)}`,
+        failures: [{ message: messageOf(e) }],
+      };
     }
   }
 
-  private async finalizeStatus(sync: Sync, trigger: ReconcileTrigger, outcome: ReconcileOutcome): Promise<void> {
+  private async finalizeStatus(
+    sync: Sync,
+    trigger: ReconcileTrigger,
+    outcome: ReconcileOutcome,
+  ): Promise<void> {
     const now = this.clock.now();
     const generation = sync.metadata.generation;
     const ok = outcome.kind === 'applied';
     const conditions = readyConditions(
       sync.status?.conditions ?? [],
       ok
-        ? { ready: true, reason: 'ReconciliationSucceeded', message: `Applied revision: ${trigger.source.revision}`, stalled: false, ...(generation === undefined ? {} : { generation }) }
-        : { ready: false, reason: outcome.reason, message: outcome.message, stalled: isTerminal(outcome.reason), ...(generation === undefined ? {} : { generation }) },
+        ? {
+            ready: true,
+            reason: 'ReconciliationSucceeded',
+            message: `Applied revision: ${trigger.source.revision}`,
+            stalled: false,
+            ...(generation === undefined ? {} : { generation }),
+          }
+        : {
+            ready: false,
+            reason: outcome.reason,
+            message: outcome.message,
+            stalled: isTerminal(outcome.reason),
+            ...(generation === undefined ? {} : { generation }),
+          },
       now,
     );
     await this.resources.patchStatus('Sync', sync.metadata.namespace, sync.metadata.name, {
@@ -154,8 +223,12 @@ export class SyncReconciler {
             lastAppliedRevision: trigger.source.revision,
             inventory: {
               entries: outcome.changeSet.map((c) => ({
-                id: inventoryId({ apiVersion: c.apiVersion, kind: c.kind, metadata: { name: c.name, ...(c.namespace ? { namespace: c.namespace } : {}) } }),
-                v: c.apiVersion.includes('/') ? c.apiVersion.split('/')[1] ?? c.apiVersion : c.apiVersion,
+                id: inventoryId({
+                  apiVersion: c.apiVersion,
+                  kind: c.kind,
+                  metadata: { name: c.name, ...(c.namespace ? { namespace: c.namespace } : {}) },
+                }),
+                v: c.apiVersion.includes('/') ? (c.apiVersion.split('/')[1] ?? c.apiVersion) : c.apiVersion,
               })),
             },
           }

@@ -1,7 +1,19 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import type { GitSource } from '@capstan/events';
 import { GitMirror } from '@capstan/git';
-import { CapstanResources, isNotFound, type GitRepository, type ResourceInformer, type Sync } from '@capstan/kube';
+import {
+  CapstanResources,
+  isNotFound,
+  type GitRepository,
+  type ResourceInformer,
+  type Sync,
+} from '@capstan/kube';
 import { parseDuration } from '@capstan/gitops-core';
 import { Readiness } from '@capstan/platform';
 import { RECONCILER_CONFIG, type ReconcilerConfig } from './config.js';
@@ -48,7 +60,9 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
       setTimeout(() => void this.start(), 1_000);
     });
     let ready = false;
-    this.readiness.register('sync-watch', () => (ready ? Promise.resolve() : Promise.reject(new Error('watch not synced'))));
+    this.readiness.register('sync-watch', () =>
+      ready ? Promise.resolve() : Promise.reject(new Error('watch not synced')),
+    );
     this.synced = this.start().then(() => {
       ready = true;
     });
@@ -65,7 +79,9 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
   async syncsFor(repoNamespace: string, repoName: string): Promise<Sync[]> {
     await this.synced;
     return (this.informer?.list() ?? []).filter(
-      (s) => s.spec.sourceRef.name === repoName && (s.spec.sourceRef.namespace ?? s.metadata.namespace) === repoNamespace,
+      (s) =>
+        s.spec.sourceRef.name === repoName &&
+        (s.spec.sourceRef.namespace ?? s.metadata.namespace) === repoNamespace,
     );
   }
 
@@ -133,12 +149,17 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
       // No artifact yet: the git-watcher's commit event will trigger us.
       if (repo && artifact) {
         const source = await this.gitSource(repo, artifact.sha, artifact.revision);
-        const trigger = { id: `sync:${sync.metadata.uid ?? key(sync)}:g${sync.metadata.generation ?? 0}:${artifact.sha}:${Date.now()}`, source };
+        const trigger = {
+          id: `sync:${sync.metadata.uid ?? key(sync)}:g${sync.metadata.generation ?? 0}:${artifact.sha}:${Date.now()}`,
+          source,
+        };
         await this.run(namespace, name, trigger);
       }
     } catch (e) {
       const transient = e instanceof TransientReconcileError;
-      this.logger.warn(`${namespace}/${name}: ${e instanceof Error ? e.message : String(e)}${transient ? ' (will retry)' : ''}`);
+      this.logger.warn(
+        `${namespace}/${name}: ${e instanceof Error ? e.message : String(e)}${transient ? ' (will retry)' : ''}`,
+      );
       if (transient) interval = Math.min(interval, 5_000);
     }
     const latest = this.informer?.get(name, namespace);
@@ -147,7 +168,11 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
 
   private async source(sync: Sync): Promise<GitRepository | undefined> {
     try {
-      return await this.resources.get('GitRepository', sync.spec.sourceRef.namespace ?? sync.metadata.namespace, sync.spec.sourceRef.name);
+      return await this.resources.get(
+        'GitRepository',
+        sync.spec.sourceRef.namespace ?? sync.metadata.namespace,
+        sync.spec.sourceRef.name,
+      );
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw e;

@@ -14,7 +14,11 @@ export class RegistryWatcherModule {
       imports: [ObservabilityModule.forService('registry-watcher')],
       providers: [
         { provide: Bus, useValue: bus },
-        { provide: 'bus-readiness', inject: [Readiness], useFactory: (r: Readiness) => r.register('nats', () => bus.healthCheck()) },
+        {
+          provide: 'bus-readiness',
+          inject: [Readiness],
+          useFactory: (r: Readiness) => r.register('nats', () => bus.healthCheck()),
+        },
       ],
     };
   }

@@ -6,7 +6,13 @@ import { startRegistryWatcher } from './service.js';
 // Boots the real service against the machine's NATS and checks its probes and metrics over HTTP.
 describe('registry-watcher service', () => {
   it('boots, reports ready with NATS connected, and serves metrics', async () => {
-    const service = await startRegistryWatcher({ HTTP_PORT: '0', HTTP_HOST: '127.0.0.1', EVENT_PREFIX: testEventPrefix(), LOG_LEVEL: 'error', NATS_URL: testNatsUrl() });
+    const service = await startRegistryWatcher({
+      HTTP_PORT: '0',
+      HTTP_HOST: '127.0.0.1',
+      EVENT_PREFIX: testEventPrefix(),
+      LOG_LEVEL: 'error',
+      NATS_URL: testNatsUrl(),
+    });
     try {
       const base = `http://127.0.0.1:${service.port}`;
       assert.equal((await fetch(`${base}/healthz`)).status, 200);

@@ -7,7 +7,11 @@ import { RegistryWatcherModule } from './app.module.js';
 
 export async function startRegistryWatcher(env?: NodeJS.ProcessEnv) {
   const config = loadRegistryWatcherConfig(env);
-  const bus = await connectBus({ url: config.NATS_URL, topology: topology(config.EVENT_PREFIX), name: 'registry-watcher' });
+  const bus = await connectBus({
+    url: config.NATS_URL,
+    topology: topology(config.EVENT_PREFIX),
+    name: 'registry-watcher',
+  });
   const service = await startService(RegistryWatcherModule.create(bus), config);
   return {
     ...service,

@@ -10,7 +10,11 @@ export interface ObservedRepository {
 }
 
 /** The commit-observed event for a repository's new head. Pure: time comes in. */
-export function commitObservedEvent(repo: ObservedRepository, commit: CommitInfo, now: Date): CommitObservedV1 {
+export function commitObservedEvent(
+  repo: ObservedRepository,
+  commit: CommitInfo,
+  now: Date,
+): CommitObservedV1 {
   const revision = formatRevision(repo.ref, commit.sha);
   return {
     specversion: '1.0',

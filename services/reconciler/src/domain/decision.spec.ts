@@ -35,9 +35,18 @@ describe('decisionFor', () => {
     assert.deepEqual(parseEvent(event), event);
     assert.equal(event.data.action, 'applied');
     assert.equal(event.data.outcome, 'succeeded');
-    assert.deepEqual([event.data.actor.name, event.data.actor.kind, event.data.actor.evidence], ['Ada', 'person', 'commit-author']);
-    assert.deepEqual(event.data.actors.map((a) => a.kind), ['person', 'bot']);
-    assert.deepEqual(event.data.targets.map((t) => t.name), ['apps', 'web']);
+    assert.deepEqual(
+      [event.data.actor.name, event.data.actor.kind, event.data.actor.evidence],
+      ['Ada', 'person', 'commit-author'],
+    );
+    assert.deepEqual(
+      event.data.actors.map((a) => a.kind),
+      ['person', 'bot'],
+    );
+    assert.deepEqual(
+      event.data.targets.map((t) => t.name),
+      ['apps', 'web'],
+    );
     assert.match(event.data.message, /1 unchanged, 1 configured/);
   });
 
@@ -53,6 +62,8 @@ describe('decisionFor', () => {
     });
     assert.notEqual(failed.id, ok.id);
     assert.equal(failed.data.reason, 'BuildFailed');
-    assert.deepEqual(failed.data.evidence, { failures: [{ file: 'apps/bad.yaml', document: 1, message: 'invalid YAML' }] });
+    assert.deepEqual(failed.data.evidence, {
+      failures: [{ file: 'apps/bad.yaml', document: 1, message: 'invalid YAML' }],
+    });
   });
 });

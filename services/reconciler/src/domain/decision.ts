@@ -37,7 +37,12 @@ export function decisionFor(ctx: DecisionContext, outcome: ReconcileOutcome): De
           outcome: outcome.changeSet.every((c) => c.action === 'unchanged') ? 'noop' : 'succeeded',
           reason: 'ReconciliationSucceeded',
           message: `applied revision ${ctx.source.revision}: ${summarize(outcome.changeSet)}`,
-          targets: outcome.changeSet.map(({ apiVersion, kind, namespace, name }) => ({ apiVersion, kind, namespace, name })),
+          targets: outcome.changeSet.map(({ apiVersion, kind, namespace, name }) => ({
+            apiVersion,
+            kind,
+            namespace,
+            name,
+          })),
           changeSet: outcome.changeSet,
         })
       : DeployDecisionV1Data.parse({

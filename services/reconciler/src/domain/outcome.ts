@@ -5,7 +5,12 @@ export type FailureReason = 'ArtifactFailed' | 'BuildFailed' | 'ApplyFailed';
 
 export type ReconcileOutcome =
   | { kind: 'applied'; changeSet: ChangeSetEntry[] }
-  | { kind: 'failed'; reason: FailureReason; message: string; failures: { object?: string; file?: string; document?: number; message: string }[] };
+  | {
+      kind: 'failed';
+      reason: FailureReason;
+      message: string;
+      failures: { object?: string; file?: string; document?: number; message: string }[];
+    };
 
 /** Retrying cannot fix a bad commit; it can fix a network blip. kstatus calls the former Stalled. */
 export function isTerminal(reason: FailureReason): boolean {
