@@ -7,6 +7,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 source scripts/lib/env.sh
 t0=$(date +%s)
+bash scripts/apt-packages.sh
 bash scripts/node-setup.sh
 bash scripts/k8s-setup.sh
 bash scripts/local-services.sh

@@ -1,11 +1,24 @@
 // `npm run bench` runs every benchmark; `npm run bench -- <name>` runs one. Each prints, as its
 // last line, one JSON object {name, value, unit, target, machine, date}, and rewrites its
 // section of docs/benchmarks.md.
+import { auditIngest } from './audit-ingest.js';
+import { auditQuery } from './audit-query.js';
 import { commitToApplied } from './commit-to-applied.js';
+import { drift } from './drift.js';
+import { massReconcile } from './mass-reconcile.js';
+import { webhookCommitToApplied } from './webhook-commit-to-applied.js';
+import { webhookFanout } from './webhook-fanout.js';
 import { machine, record, type Benchmark } from './harness.js';
 
 const benchmarks: Record<string, Benchmark> = {
+  'audit-ingest': auditIngest,
+  'audit-query-1m': auditQuery(1_000_000),
+  'audit-query-10m': auditQuery(10_000_000),
   'commit-to-applied': commitToApplied,
+  'drift-correction': drift,
+  'mass-reconcile': massReconcile,
+  'webhook-commit-to-applied': webhookCommitToApplied,
+  'webhook-fanout': webhookFanout,
 };
 
 const wanted = process.argv.slice(2);

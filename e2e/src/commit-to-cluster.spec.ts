@@ -156,7 +156,7 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
       ['who', `${ns}/Deployment/web`, '--server', platform.auditUrl],
       (s) => out.push(s),
       (s) => out.push(s),
-      {},
+      platform.cliEnv,
     );
     assert.equal(code, 0, out.join('\n'));
     assert.match(out.join('\n'), /Grace Hopper <grace@example.com>/);

@@ -179,9 +179,22 @@ void describe('helm chart deploy/capstan', () => {
         ['capstan'],
       );
       const services = ofKind<V1Service>(objects, 'Service');
-      assert.equal(services.length, 1);
-      const svc = services[0]!;
-      assert.equal(svc.metadata.name, 'capstan-audit');
+      assert.deepEqual(services.map((s) => s.metadata.name).sort(), [
+        'capstan-audit',
+        'capstan-webhook-receiver',
+      ]);
+      const receiver = services.find((s) => s.metadata.name === 'capstan-webhook-receiver')!;
+      const gitWatcher = ofKind<V1Deployment>(objects, 'Deployment').find(
+        (d) => d.metadata.name === 'capstan-git-watcher',
+      )!;
+      for (const [k, v] of Object.entries(receiver.spec!.selector!)) {
+        assert.equal(
+          gitWatcher.spec!.template.metadata!.labels![k],
+          v,
+          `push webhooks reach the git-watcher (${k})`,
+        );
+      }
+      const svc = services.find((s) => s.metadata.name === 'capstan-audit')!;
       assert.deepEqual(svc.spec!.ports, [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }]);
       const audit = ofKind<V1Deployment>(objects, 'Deployment').find(
         (d) => d.metadata.name === 'capstan-audit',
@@ -207,7 +220,10 @@ void describe('helm chart deploy/capstan', () => {
 
     void it('renders cluster-wide RBAC, including tokenreviews and subjectaccessreviews for the audit API', async () => {
       const objects = await renderChart([], 'capstan', namespace);
-      const roles = ofKind<V1ClusterRole>(objects, 'ClusterRole');
+      // The audit reader roles (audit-rbac.yaml) are asserted in their own test below.
+      const roles = ofKind<V1ClusterRole>(objects, 'ClusterRole').filter(
+        (r) => !r.metadata.name.includes('-audit-'),
+      );
       assert.equal(roles.length, 1);
       const rules = roles[0]!.rules!;
       assert.ok(
@@ -235,10 +251,22 @@ void describe('helm chart deploy/capstan', () => {
       const narrow = ofKind<V1ClusterRole>(
         await renderChart(['--set', 'rbac.clusterAdmin=false']),
         'ClusterRole',
-      )[0]!;
+      ).find((r) => !r.metadata.name.includes('-audit-'))!;
       assert.ok(!narrow.rules!.some((r) => r.resources?.includes('*')), 'no wildcard');
       assert.ok(narrow.rules!.some((r) => r.resources?.includes('tokenreviews')));
       assert.ok(narrow.rules!.some((r) => r.resources?.includes('syncs/status')));
+    });
+
+    void it('renders read roles for the audit API: cluster-wide, and aggregated into view/edit/admin', async () => {
+      const roles = ofKind<V1ClusterRole>(await renderChart([], 'capstan', namespace), 'ClusterRole');
+      const reader = roles.find((r) => r.metadata.name === 'capstan-audit-reader');
+      const view = roles.find((r) => r.metadata.name === 'capstan-audit-view');
+      const audit = [{ apiGroups: ['audit.capstan.dev'], resources: ['decisions'], verbs: ['get'] }];
+      assert.ok(reader && view, 'capstan-audit-reader and capstan-audit-view');
+      assert.deepEqual(reader.rules, audit);
+      assert.deepEqual(view.rules, audit);
+      assert.equal(view.metadata.labels!['rbac.authorization.k8s.io/aggregate-to-view'], 'true');
+      assert.equal(reader.metadata.labels!['rbac.authorization.k8s.io/aggregate-to-view'], undefined);
     });
 
     void it('renders the migration Job as a pre-install/pre-upgrade hook running migrate-cli in the audit image', async () => {
@@ -309,7 +337,11 @@ void describe('helm chart deploy/capstan', () => {
         });
         assert.equal(ofKind(objects, 'Secret').length, 0, 'no Secret when an existing one is named');
         assert.equal(ofKind(objects, 'Job').length, 0, 'no migration Job when disabled');
-        assert.equal(ofKind(objects, 'Service').length, 0, 'no audit Service when audit is disabled');
+        assert.deepEqual(
+          ofKind<V1Service>(objects, 'Service').map((x) => x.metadata.name),
+          ['prod-capstan-webhook-receiver'],
+          'no audit Service when audit is disabled',
+        );
       } finally {
         await file.cleanup();
       }
@@ -319,15 +351,20 @@ void describe('helm chart deploy/capstan', () => {
       const objects = await renderChart(['--include-crds']);
       const rendered = ofKind<V1CustomResourceDefinition>(objects, 'CustomResourceDefinition');
       const files = await loadCrds();
-      assert.deepEqual(rendered.map((c) => c.metadata.name).sort(), [
-        'gitrepositories.capstan.dev',
-        'syncs.capstan.dev',
-      ]);
+      assert.deepEqual(
+        rendered.map((c) => c.metadata.name).sort(),
+        files.map((c) => c.metadata?.name ?? '').sort(),
+      );
+      assert.ok(rendered.some((c) => c.metadata.name === 'gitrepositories.capstan.dev'));
+      assert.ok(rendered.some((c) => c.metadata.name === 'syncs.capstan.dev'));
       assert.deepEqual(
         [...rendered].sort((a, b) => a.metadata.name.localeCompare(b.metadata.name)),
         [...files].sort((a, b) => (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '')),
       );
-      for (const crd of files) {
+      const sources = files.filter((c) =>
+        ['gitrepositories.capstan.dev', 'syncs.capstan.dev'].includes(c.metadata?.name ?? ''),
+      );
+      for (const crd of sources) {
         const [v, ...more] = crd.spec.versions;
         assert.equal(more.length, 0);
         assert.equal(v?.name, VERSION);

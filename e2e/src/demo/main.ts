@@ -10,6 +10,7 @@ import { run as capstan } from '@capstan/cli';
 import { ensureCluster, defaultRunDir } from '@capstan/testing';
 import { GitRepo } from '../support/git-repo.js';
 import { applyYaml, installCrds, objectApi, readObject } from '../support/kube.js';
+import { kubeconfigToken } from '../support/platform.js';
 import { spawnService, type ServiceProcess } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 import { demoApp } from './sample-app.js';
@@ -69,6 +70,8 @@ async function main(): Promise<void> {
       say(`${name} ready on http://127.0.0.1:${18_080 + i} (/healthz, /readyz, /metrics)`);
     }
     const auditUrl = services[0]?.url ?? '';
+    // The audit API wants a Kubernetes bearer token; the demo uses the cluster admin's.
+    const auditToken = kubeconfigToken(cluster.kubeconfigPath);
 
     const repo = await GitRepo.create(join(home, 'repo'));
     await repo.write(demoApp);
@@ -115,7 +118,9 @@ spec: {sourceRef: {kind: GitRepository, name: demo}, path: ./apps/hello, interva
     say('hello-web is Available (2/2 pods Ready on the kwok node)');
 
     await waitFor('the audit record', async () => {
-      const res = await fetch(`${auditUrl}/api/v1/objects/demo/Deployment/hello-web/history`);
+      const res = await fetch(`${auditUrl}/api/v1/objects/demo/Deployment/hello-web/history`, {
+        headers: { authorization: `Bearer ${auditToken}` },
+      });
       return res.ok && ((await res.json()) as { items: unknown[] }).items.length > 0 ? true : undefined;
     });
     say(
@@ -125,6 +130,7 @@ spec: {sourceRef: {kind: GitRepository, name: demo}, path: ./apps/hello, interva
       ['who', 'demo/Deployment/hello-web', '--server', auditUrl],
       (s) => process.stdout.write(`${s}\n`),
       (s) => process.stderr.write(`${s}\n`),
+      { CAPSTAN_TOKEN: auditToken },
     );
     if (code !== 0) throw new Error(`capstan who exited ${code}`);
     process.stdout.write('\n');

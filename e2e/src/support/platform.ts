@@ -8,6 +8,7 @@ import { startAudit } from '@capstan/audit';
 import { createTestDatabase, sharedCluster, type TestDatabase } from '@capstan/testing';
 import { installCrds, objectApi } from './kube.js';
 import type { ObjectApi } from '@capstan/kube';
+import { KubeConfig } from '@kubernetes/client-node';
 
 interface Running {
   port: number;
@@ -29,6 +30,8 @@ export class Platform {
     readonly api: ObjectApi,
     readonly db: TestDatabase,
     readonly kubeconfigPath: string,
+    /** Bearer token for the audit API: the kubeconfig's admin user, authenticated by TokenReview. */
+    readonly auditToken: string,
   ) {}
 
   static async start(): Promise<Platform> {
@@ -47,8 +50,10 @@ export class Platform {
       LOG_LEVEL: 'warn',
       CLUSTER_NAME: 'e2e',
       RETRY_BASE_MS: '200',
+      // As in production: callers of the audit API need a token the API server accepts.
+      AUDIT_AUTH: 'kubernetes',
     };
-    const platform = new Platform(env, api, db, kubeconfigPath);
+    const platform = new Platform(env, api, db, kubeconfigPath, kubeconfigToken(kubeconfigPath));
     const gitWatcher = await startGitWatcher({ ...env, GIT_CACHE_DIR: join(scratch, 'git-watcher') });
     platform.gitWatcherUrl = `http://127.0.0.1:${gitWatcher.port}`;
     platform.others.push(gitWatcher);
@@ -73,8 +78,15 @@ export class Platform {
     this.audit = undefined;
   }
 
+  /** Environment for the CLI's `run()`: the audit API's URL and a token for it. */
+  get cliEnv(): Record<string, string> {
+    return { CAPSTAN_AUDIT_URL: this.auditUrl, CAPSTAN_TOKEN: this.auditToken };
+  }
+
   async auditGet<T>(path: string): Promise<T> {
-    const res = await fetch(new URL(path, this.auditUrl));
+    const res = await fetch(new URL(path, this.auditUrl), {
+      headers: { authorization: `Bearer ${this.auditToken}` },
+    });
     if (!res.ok) throw new Error(`${res.status} ${path}: ${await res.text()}`);
     return (await res.json()) as T;
   }
@@ -84,4 +96,13 @@ export class Platform {
     for (const s of this.others.reverse()) await s.close();
     await this.db.drop();
   }
+}
+
+/** The bearer token of the kubeconfig's current user (the test cluster's admin). */
+export function kubeconfigToken(kubeconfigPath: string): string {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  const token = kc.getCurrentUser()?.token;
+  if (!token) throw new Error(`${kubeconfigPath}: the current user has no token to call the audit API with`);
+  return token;
 }

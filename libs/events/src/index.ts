@@ -8,3 +8,4 @@ export * from './decision.js';
 export * from './catalog.js';
 export * from './topology.js';
 export * from './ids.js';
+export * from './cdevents.js';

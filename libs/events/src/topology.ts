@@ -21,6 +21,13 @@ export interface Topology {
   /** Filter for one family of events, for consumers. */
   filter(family: EventFamily): string;
   deadLetterSubject(consumer: string): string;
+  /**
+   * Where the audit service republishes decisions as CDEvents: `<prefix>.cdevents.<type>`, the
+   * type's dots kept as subject tokens so `<prefix>.cdevents.dev.cdevents.service.>` selects all.
+   */
+  cdeventSubject(type: string): string;
+  /** Every CDEvent, for consumers. */
+  cdeventsFilter: string;
 }
 
 export type EventFamily = 'git' | 'registry' | 'drift' | 'canary' | 'decisions';
@@ -37,9 +44,9 @@ export function topology(prefix = 'capstan'): Topology {
     streams: {
       events: {
         name: `${stream}_EVENTS`,
-        subjects: (['git', 'registry', 'drift', 'canary', 'decisions'] as const).map(
-          (f) => `${prefix}.${f}.>`,
-        ),
+        subjects: (['git', 'registry', 'drift', 'canary', 'decisions'] as const)
+          .map((f) => `${prefix}.${f}.>`)
+          .concat(`${prefix}.cdevents.>`),
         maxAgeSeconds: 30 * DAY,
         duplicateWindowSeconds: 2 * 3600,
         description: 'Capstan platform events (CloudEvents 1.0, JSON)',
@@ -74,6 +81,8 @@ export function topology(prefix = 'capstan'): Topology {
     },
     filter: (family) => `${prefix}.${family}.>`,
     deadLetterSubject: (consumer) => `${prefix}.dlq.${token(consumer)}`,
+    cdeventSubject: (type) => [prefix, 'cdevents', ...type.split('.').map(token)].join('.'),
+    cdeventsFilter: `${prefix}.cdevents.>`,
   };
 }
 

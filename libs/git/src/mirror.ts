@@ -1,12 +1,37 @@
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { simpleGit, type SimpleGit } from 'simple-git';
 import type { GitRef } from '@capstan/gitops-core';
 import { COMMIT_FORMAT, parseCommitRecord, type CommitInfo } from './commit.js';
 import { GitContentError, GitOperationError } from './errors.js';
 import { repoPath, resolveLink } from './paths.js';
 import { gitEnv } from './git-env.js';
+import { credentialEnv, type GitCredentials } from './credentials.js';
+import { pickSemverTag } from './semver-ref.js';
+import {
+  parseGpgStatus,
+  parseSshVerify,
+  signatureFormat,
+  type CommitVerification,
+  type VerificationKeys,
+} from './verification.js';
+
+const execFileAsync = promisify(execFile);
+
+export interface FetchOptions {
+  /** From the GitRepository's secretRef; never written to disk except an SSH key in a temp dir. */
+  credentials?: GitCredentials;
+}
+
+/** A ref resolved to a commit; `name` is the branch or tag (for semver, the chosen tag). */
+export interface ResolvedRef {
+  sha: string;
+  name?: string;
+}
 
 export interface RepoFile {
   path: string;
@@ -30,9 +55,10 @@ export class GitMirror {
   }
 
   /** Clones or fetches; serialized per URL because two fetches into one mirror would race. */
-  async fetch(url: string): Promise<string> {
+  async fetch(url: string, options: FetchOptions = {}): Promise<string> {
     const dir = this.dirFor(url);
     return this.serialized(dir, async () => {
+      const auth = await credentialEnv(options.credentials);
       const exists = await stat(join(dir, 'HEAD')).then(
         () => true,
         () => false,
@@ -41,9 +67,9 @@ export class GitMirror {
         if (!exists) {
           await mkdir(this.cacheDir, { recursive: true });
           await rm(dir, { recursive: true, force: true });
-          await this.git(this.cacheDir).clone(url, dir, ['--mirror', '--quiet']);
+          await this.git(this.cacheDir, auth.env).clone(url, dir, ['--mirror', '--quiet']);
         } else {
-          await this.git(dir).fetch([
+          await this.git(dir, auth.env).fetch([
             '--prune',
             '--quiet',
             '--force',
@@ -54,6 +80,8 @@ export class GitMirror {
         }
       } catch (e) {
         throw new GitOperationError(exists ? 'fetch' : 'clone', url, firstLine(e));
+      } finally {
+        await auth.cleanup();
       }
       return dir;
     });
@@ -61,12 +89,104 @@ export class GitMirror {
 
   /** The commit a ref points at in the mirror. */
   async resolve(url: string, ref: GitRef): Promise<string> {
+    return (await this.resolveRef(url, ref)).sha;
+  }
+
+  /** The commit a ref points at, and the branch or tag it came from (the highest match for semver). */
+  async resolveRef(url: string, ref: GitRef): Promise<ResolvedRef> {
     const dir = this.dirFor(url);
-    const spec = ref.commit ?? (ref.tag ? `refs/tags/${ref.tag}` : `refs/heads/${ref.branch ?? 'main'}`);
+    let name = ref.tag ?? ref.branch;
+    if (ref.semver !== undefined && !ref.commit) {
+      const tags = (await this.git(dir).raw(['for-each-ref', '--format=%(refname:strip=2)', 'refs/tags']))
+        .split('\n')
+        .filter(Boolean);
+      let picked: string | undefined;
+      try {
+        picked = pickSemverTag(tags, ref.semver);
+      } catch (e) {
+        throw new GitOperationError('resolve', url, e instanceof Error ? e.message : String(e));
+      }
+      if (!picked)
+        throw new GitOperationError('resolve', url, `no tag satisfies semver range "${ref.semver}"`);
+      name = picked;
+    }
+    const spec =
+      ref.commit ?? (ref.semver || ref.tag ? `refs/tags/${name}` : `refs/heads/${ref.branch ?? 'main'}`);
     try {
-      return (await this.git(dir).revparse([`${spec}^{commit}`])).trim();
+      const sha = (await this.git(dir).revparse([`${spec}^{commit}`])).trim();
+      return ref.commit ? { sha } : { sha, name: name ?? 'main' };
     } catch (e) {
       throw new GitOperationError('resolve', url, `ref ${spec} not found: ${firstLine(e)}`);
+    }
+  }
+
+  /** One file's content at a commit, or undefined when the commit has no such file. */
+  async readFile(url: string, sha: string, path: string): Promise<string | undefined> {
+    const git = this.git(this.dirFor(url));
+    const spec = `${sha}:${repoPath(path)}`;
+    const type = (await git.raw(['cat-file', '-t', spec]).catch(() => '')).trim();
+    return type === 'blob' ? git.raw(['cat-file', 'blob', spec]) : undefined;
+  }
+
+  /**
+   * Checks the commit's signature against the given keys only: a throwaway GNUPGHOME holds the
+   * OpenPGP keys and a throwaway allowed-signers file the SSH ones, so keys the host happens to
+   * trust never count.
+   */
+  async verifyCommit(url: string, sha: string, keys: VerificationKeys): Promise<CommitVerification> {
+    const dir = this.dirFor(url);
+    const format = signatureFormat(await this.git(dir).raw(['cat-file', 'commit', sha]));
+    if (format === undefined) return { status: 'unsigned' };
+    if (format === 'unknown') return { status: 'invalid' };
+    const tmp = await mkdtemp(join(tmpdir(), 'capstan-verify-'));
+    try {
+      if (format === 'ssh') {
+        if (!keys.allowedSigners) return { status: 'invalid', format };
+        const file = join(tmp, 'allowed_signers');
+        await writeFile(file, keys.allowedSigners);
+        const run = await this.rawGit(dir, [
+          '-c',
+          `gpg.ssh.allowedSignersFile=${file}`,
+          'verify-commit',
+          '--raw',
+          sha,
+        ]);
+        return parseSshVerify(run.output, run.ok);
+      }
+      const home = join(tmp, 'gnupg');
+      await mkdir(home);
+      await chmod(home, 0o700);
+      for (const [i, key] of keys.openpgp.entries()) {
+        const file = join(tmp, `key-${i}.asc`);
+        await writeFile(file, key);
+        await execFileAsync('gpg', ['--batch', '--quiet', '--import', file], {
+          env: { ...gitEnv(), GNUPGHOME: home },
+          timeout: this.timeoutMs,
+        });
+      }
+      const run = await this.rawGit(dir, ['verify-commit', '--raw', sha], { GNUPGHOME: home });
+      return parseGpgStatus(run.output);
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /** git without simple-git, for commands whose failure output is the answer (verify-commit). */
+  private async rawGit(
+    dir: string,
+    args: string[],
+    env: Record<string, string> = {},
+  ): Promise<{ ok: boolean; output: string }> {
+    try {
+      const r = await execFileAsync('git', args, {
+        cwd: dir,
+        env: { ...gitEnv(), ...env },
+        timeout: this.timeoutMs,
+      });
+      return { ok: true, output: `${r.stdout}\n${r.stderr}` };
+    } catch (e) {
+      const err = e as { stdout?: string; stderr?: string; message: string };
+      return { ok: false, output: `${err.stdout ?? ''}\n${err.stderr ?? err.message}` };
     }
   }
 
@@ -109,12 +229,14 @@ export class GitMirror {
     return files.sort((a, b) => a.path.localeCompare(b.path));
   }
 
-  private git(dir: string): SimpleGit {
+  private git(dir: string, extraEnv: Record<string, string> = {}): SimpleGit {
     return simpleGit({
       baseDir: dir,
       timeout: { block: this.timeoutMs },
-      allowEnvironment: ['GIT_TERMINAL_PROMPT'],
-    }).env(gitEnv());
+      // Only the variables credentialEnv sets, with values we build ourselves.
+      allowEnvironment: ['GIT_TERMINAL_PROMPT', ...Object.keys(extraEnv)],
+      unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true },
+    }).env({ ...gitEnv(), ...extraEnv });
   }
 
   private async serialized<T>(key: string, fn: () => Promise<T>): Promise<T> {
@@ -128,7 +250,11 @@ export class GitMirror {
   }
 }
 
-/** git's own diagnosis is its `fatal:` line; the lines after it are generic advice. */
+/**
+ * git's own diagnosis is its `fatal:` line; the lines after it are generic advice. Over SSH the
+ * cause ("Host key verification failed.", "Permission denied (publickey).") is printed by ssh
+ * just before git's generic "Could not read from remote repository", so it is kept in front.
+ */
 function firstLine(e: unknown): string {
   const msg = e instanceof Error ? e.message : String(e);
   const lines = msg
@@ -136,5 +262,12 @@ function firstLine(e: unknown): string {
     .split('\n')
     .map((l) => l.trim())
     .filter(Boolean);
-  return lines.find((l) => l.startsWith('fatal:')) ?? lines[0] ?? msg;
+  const fatal = lines.findIndex((l) => l.startsWith('fatal:'));
+  if (fatal < 0) return lines[0] ?? msg;
+  const cause = lines
+    .slice(0, fatal)
+    .filter((l) =>
+      /Host key verification failed|Permission denied|Connection (refused|closed)|No route to host/i.test(l),
+    );
+  return [...cause, lines[fatal]].join(' ');
 }

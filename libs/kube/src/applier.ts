@@ -1,32 +1,60 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { ChangeSetEntry } from '@capstan/events';
-import { describeObject, planStages, type KubeObject, type SourcedObject } from '@capstan/gitops-core';
+import {
+  describeObject,
+  differsFromLive,
+  forceEnabled,
+  isImmutableFieldError,
+  planStages,
+  reconcileMode,
+  type KubeObject,
+  type SourcedObject,
+} from '@capstan/gitops-core';
 import { ApplyRejectedError, failureOf, isNotFound, type ObjectFailure } from './errors.js';
 import type { ObjectApi } from './object-api.js';
 
 export interface ApplyOptions {
   fieldManager: string;
-  /** Namespace for namespaced objects that do not name one (the Sync's targetNamespace). */
+  /** Namespace for namespaced objects that do not name one. */
   defaultNamespace: string;
+  /** When set, the namespace of every namespaced object (Flux's targetNamespace). */
+  targetNamespace?: string;
   /** Labels stamped on every object, e.g. the owning Sync, so prune can tell ours from theirs. */
   labels: Record<string, string>;
+  /** Recreate objects whose immutable fields changed (the Sync's spec.force). */
+  force?: boolean;
   /** Wait this long for new CRDs to be Established before applying their custom resources. */
   crdEstablishTimeoutMs?: number;
 }
 
 export interface ApplyResult {
   changeSet: ChangeSetEntry[];
+  /** The objects as sent (namespace and labels set), in apply order, skipped ones excluded. */
+  applied: KubeObject[];
 }
+
+/** What applying one object would do, from a server-side dry-run compared with the live object. */
+export interface PlannedChange {
+  item: SourcedObject;
+  action: 'created' | 'configured' | 'unchanged' | 'skipped' | 'recreated' | 'deferred';
+  live?: KubernetesObject;
+  dryRun?: KubernetesObject;
+  message?: string;
+}
+
+const RECREATE_TIMEOUT_MS = 60_000;
 
 /**
  * Server-side apply in stages (definitions, classes, resources, webhooks). Everything that can
  * be dry-run before the first write is dry-run first; one rejection rejects the whole set, so a
- * broken commit changes nothing in the cluster.
+ * broken commit changes nothing in the cluster. Only objects whose dry-run differs from the live
+ * object are written: an unchanged set costs reads, not writes.
  */
 export class ServerSideApplier {
   constructor(private readonly api: ObjectApi) {}
 
-  async apply(objects: readonly SourcedObject[], options: ApplyOptions): Promise<ApplyResult> {
+  /** The dry-run of the whole set: what apply would do to each object. Writes nothing. */
+  async plan(objects: readonly SourcedObject[], options: ApplyOptions): Promise<PlannedChange[]> {
     const prepared = await Promise.all(
       objects.map(async (s) => ({ ...s, object: await this.prepare(s.object, options) })),
     );
@@ -36,92 +64,170 @@ export class ServerSideApplier {
     const newNamespaces = new Set(
       prepared.filter((p) => p.object.kind === 'Namespace').map((p) => p.object.metadata.name),
     );
-
-    // Objects that need a CRD or Namespace from this same set cannot be dry-run yet; they are
-    // dry-run again right before their own stage.
-    await this.dryRunAll(
-      prepared,
-      options,
-      (p, failure) =>
-        (failure.code === 404 || /unrecognized api version and kind/i.test(failure.message)) &&
-        (newNamespaces.has(p.object.metadata.namespace ?? '') ||
-          newKinds.has(`${groupVersionOf(p.object)}/${p.object.kind}`)),
-    );
-
-    const changeSet: ChangeSetEntry[] = [];
-    for (const { stage, items: planned } of planStages(prepared)) {
-      // Again now that this set's CRDs exist: scope of their kinds is known only from here on.
-      const items = await Promise.all(
-        planned.map(async (p) => ({ ...p, object: await this.prepare(p.object, options) })),
-      );
-      if (stage !== 'definitions') await this.dryRunAll(items, options, () => false);
-      for (const item of items) changeSet.push(await this.applyOne(item, options));
-      if (stage === 'definitions')
-        await this.waitEstablished(
-          items.map((i) => i.object),
-          options.crdEstablishTimeoutMs ?? 30_000,
-        );
-    }
-    return { changeSet };
-  }
-
-  private async prepare(object: KubeObject, options: ApplyOptions): Promise<KubeObject> {
-    const copy = structuredClone(object);
-    copy.metadata.labels = { ...(copy.metadata.labels ?? {}), ...options.labels };
-    const namespaced = await this.api.isNamespaced(copy.apiVersion, copy.kind).catch(() => undefined);
-    if (namespaced === true && !copy.metadata.namespace) copy.metadata.namespace = options.defaultNamespace;
-    if (namespaced === false) delete copy.metadata.namespace;
-    return copy;
-  }
-
-  private async dryRunAll(
-    items: readonly SourcedObject[],
-    options: ApplyOptions,
-    deferrable: (item: SourcedObject, failure: ObjectFailure) => boolean,
-  ): Promise<void> {
     const failures: ObjectFailure[] = [];
-    await Promise.all(
-      items.map(async (item) => {
-        try {
-          await this.api.applyRaw(item.object, { fieldManager: options.fieldManager, dryRun: true });
-        } catch (e) {
-          const failure = failureOf(item.object, item.origin, e);
-          if (!deferrable(item, failure)) failures.push(failure);
+    const planned = await Promise.all(
+      prepared.map(async (item): Promise<PlannedChange> => {
+        if (reconcileMode(item.object) === 'ignored')
+          return { item, action: 'skipped', message: 'reconcile disabled by annotation' };
+        const [live, dry] = await Promise.all([this.readLive(item), this.dryRun(item, options)]);
+        if (live && reconcileMode(live) === 'ignored')
+          return {
+            item,
+            action: 'skipped',
+            live,
+            message: 'reconcile disabled by annotation on the live object',
+          };
+        if (dry.ok) {
+          if (!live) return { item, action: 'created', dryRun: dry.result };
+          return {
+            item,
+            action: differsFromLive(dry.result, live) ? 'configured' : 'unchanged',
+            live,
+            dryRun: dry.result,
+          };
         }
+        const failure = dry.failure;
+        // Objects that need a CRD or Namespace from this same set cannot be dry-run yet; they
+        // are dry-run again right before their own stage.
+        if (
+          (failure.code === 404 || /unrecognized api version and kind/i.test(failure.message)) &&
+          (newNamespaces.has(item.object.metadata.namespace ?? '') ||
+            newKinds.has(`${groupVersionOf(item.object)}/${item.object.kind}`))
+        )
+          return { item, action: 'deferred', ...(live ? { live } : {}) };
+        if (live && isImmutableFieldError(failure.message) && (options.force || forceEnabled(item.object)))
+          return { item, action: 'recreated', live, message: failure.message };
+        failures.push(failure);
+        return { item, action: 'skipped', message: failure.message };
       }),
     );
     if (failures.length > 0) throw new ApplyRejectedError(failures);
+    return planned;
   }
 
-  private async applyOne(item: SourcedObject, options: ApplyOptions): Promise<ChangeSetEntry> {
-    const { object } = item;
+  async apply(objects: readonly SourcedObject[], options: ApplyOptions): Promise<ApplyResult> {
+    const planned = await this.plan(objects, options);
+    const changeSet: ChangeSetEntry[] = [];
+    const applied: KubeObject[] = [];
+    for (const { stage, items } of planStages(planned.map((p) => ({ ...p, object: p.item.object })))) {
+      // Deferred objects waited for this set's CRDs and Namespaces, which exist from here on.
+      const ready = await Promise.all(
+        items.map((p) => (p.action === 'deferred' ? this.replan(p, options) : Promise.resolve(p))),
+      );
+      for (const p of ready) {
+        changeSet.push(await this.execute(p, options));
+        if (p.action !== 'skipped') applied.push(p.item.object);
+      }
+      if (stage === 'definitions')
+        await this.waitEstablished(
+          items.map((i) => i.item.object),
+          options.crdEstablishTimeoutMs ?? 30_000,
+        );
+    }
+    return { changeSet, applied };
+  }
+
+  private async replan(p: PlannedChange, options: ApplyOptions): Promise<PlannedChange> {
+    const item = { ...p.item, object: await this.prepare(p.item.object, options) };
+    const [live, dry] = await Promise.all([this.readLive(item), this.dryRun(item, options)]);
+    if (!dry.ok) {
+      if (live && isImmutableFieldError(dry.failure.message) && (options.force || forceEnabled(item.object)))
+        return { item, action: 'recreated', live };
+      throw new ApplyRejectedError([dry.failure]);
+    }
+    if (!live) return { item, action: 'created', dryRun: dry.result };
+    return {
+      item,
+      action: differsFromLive(dry.result, live) ? 'configured' : 'unchanged',
+      live,
+      dryRun: dry.result,
+    };
+  }
+
+  private async execute(p: PlannedChange, options: ApplyOptions): Promise<ChangeSetEntry> {
+    const { object } = p.item;
     const ref = {
       apiVersion: object.apiVersion,
       kind: object.kind,
       namespace: object.metadata.namespace ?? '',
       name: object.metadata.name,
     };
-    let before: string | undefined;
+    switch (p.action) {
+      case 'skipped':
+        return { ...ref, action: 'skipped', ...(p.message ? { message: p.message } : {}) };
+      case 'unchanged':
+        return { ...ref, action: 'unchanged' };
+      case 'recreated':
+        await this.recreate(p.item, options.fieldManager);
+        return { ...ref, action: 'created', message: 'recreated: immutable field changed' };
+      case 'created':
+      case 'configured':
+      case 'deferred':
+        try {
+          await this.api.applyRaw(object, { fieldManager: options.fieldManager });
+        } catch (e) {
+          throw new ApplyRejectedError([failureOf(object, p.item.origin, e)]);
+        }
+        return { ...ref, action: p.action === 'configured' ? 'configured' : 'created' };
+    }
+  }
+
+  /** Delete, wait until gone, create: the only way to change an immutable field. */
+  private async recreate(item: SourcedObject, fieldManager: string): Promise<void> {
+    const { object } = item;
     try {
-      const live = await this.api.read(object);
-      before = live.metadata?.resourceVersion;
+      await this.api.delete(object, undefined, undefined, undefined, undefined, 'Background');
     } catch (e) {
       if (!isNotFound(e)) throw new ApplyRejectedError([failureOf(object, item.origin, e)]);
     }
-    let after: KubernetesObject;
+    const deadline = Date.now() + RECREATE_TIMEOUT_MS;
+    while ((await this.readLive(item)) !== undefined) {
+      if (Date.now() > deadline)
+        throw new ApplyRejectedError([
+          failureOf(object, item.origin, new Error(`still present ${RECREATE_TIMEOUT_MS} ms after delete`)),
+        ]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     try {
-      after = await this.api.applyRaw(object, { fieldManager: options.fieldManager });
+      await this.api.applyRaw(object, { fieldManager });
     } catch (e) {
       throw new ApplyRejectedError([failureOf(object, item.origin, e)]);
     }
-    // A no-op server-side apply does not write to etcd, so the resourceVersion tells us.
-    const action =
-      before === undefined
-        ? 'created'
-        : after.metadata?.resourceVersion === before
-          ? 'unchanged'
-          : 'configured';
-    return { ...ref, action };
+  }
+
+  private async readLive(item: SourcedObject): Promise<KubernetesObject | undefined> {
+    try {
+      return await this.api.read(item.object);
+    } catch (e) {
+      if (isNotFound(e)) return undefined;
+      throw new ApplyRejectedError([failureOf(item.object, item.origin, e)]);
+    }
+  }
+
+  private async dryRun(
+    item: SourcedObject,
+    options: ApplyOptions,
+  ): Promise<{ ok: true; result: KubernetesObject } | { ok: false; failure: ObjectFailure }> {
+    try {
+      const result = await this.api.applyRaw(item.object, {
+        fieldManager: options.fieldManager,
+        dryRun: true,
+      });
+      return { ok: true, result };
+    } catch (e) {
+      return { ok: false, failure: failureOf(item.object, item.origin, e) };
+    }
+  }
+
+  private async prepare(object: KubeObject, options: ApplyOptions): Promise<KubeObject> {
+    const copy = structuredClone(object);
+    if (reconcileMode(copy) !== 'ignored')
+      copy.metadata.labels = { ...(copy.metadata.labels ?? {}), ...options.labels };
+    const namespaced = await this.api.isNamespaced(copy.apiVersion, copy.kind).catch(() => undefined);
+    if (namespaced === true && options.targetNamespace) copy.metadata.namespace = options.targetNamespace;
+    if (namespaced === true && !copy.metadata.namespace) copy.metadata.namespace = options.defaultNamespace;
+    if (namespaced === false) delete copy.metadata.namespace;
+    return copy;
   }
 
   private async waitEstablished(objects: readonly KubeObject[], timeoutMs: number): Promise<void> {

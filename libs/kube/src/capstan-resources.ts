@@ -1,3 +1,4 @@
+import type { CommitVerification } from '@capstan/events';
 import {
   CustomObjectsApi,
   PatchStrategy,
@@ -41,7 +42,7 @@ export interface GitRepository {
 export interface GitRepositoryStatus {
   observedGeneration?: number;
   conditions?: Condition[];
-  artifact?: { revision: string; sha: string; observedAt: string };
+  artifact?: { revision: string; sha: string; observedAt: string; verification?: CommitVerification | null };
 }
 
 export interface Sync {
@@ -59,6 +60,8 @@ export interface Sync {
     wait?: boolean;
     force?: boolean;
     driftPolicy?: 'correct' | 'warn';
+    dependsOn?: { name: string; namespace?: string }[];
+    verification?: { required?: boolean };
   };
   status?: SyncStatus;
 }
@@ -69,6 +72,8 @@ export interface SyncStatus {
   lastAppliedRevision?: string;
   lastAttemptedRevision?: string;
   inventory?: { entries: { id: string; v: string }[] };
+  /** The reconcile-requested-at annotation value last handled (Flux's lastHandledReconcileAt). */
+  lastHandledReconcileAt?: string;
 }
 
 const PLURAL = { GitRepository: 'gitrepositories', Sync: 'syncs' } as const;
@@ -118,6 +123,26 @@ export class CapstanResources {
       };
       return list;
     });
+  }
+
+  /** Sets an annotation on the object (merge patch of metadata only; spec is untouched). */
+  async annotate(
+    kind: CapstanKind,
+    namespace: string,
+    name: string,
+    annotations: Record<string, string>,
+  ): Promise<void> {
+    await this.custom.patchNamespacedCustomObject(
+      {
+        group: CAPSTAN_GROUP,
+        version: CAPSTAN_VERSION,
+        namespace,
+        plural: PLURAL[kind],
+        name,
+        body: { metadata: { annotations } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
   }
 
   /** Merge-patches the status subresource; status is only ever written through here. */

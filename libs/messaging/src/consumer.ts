@@ -56,20 +56,7 @@ export async function startConsumer(bus: Bus, options: ConsumeOptions): Promise<
   const tails = new Map<string, Promise<void>>();
   const inFlight = new Set<Promise<void>>();
 
-  const deadLetter = async (msg: JsMsg, reason: string) => {
-    const h = headers();
-    h.set(DLQ_HEADERS.reason, reason.slice(0, 4_000));
-    h.set(DLQ_HEADERS.subject, msg.subject);
-    h.set(DLQ_HEADERS.streamSeq, String(msg.seq));
-    h.set(DLQ_HEADERS.deliveries, String(msg.info.deliveryCount));
-    h.set(DLQ_HEADERS.consumer, options.durable);
-    const id = `${options.durable}:${msg.info.stream}:${msg.seq}`;
-    await bus.js.publish(bus.topology.deadLetterSubject(options.durable), msg.data, {
-      msgID: id,
-      headers: h,
-    });
-    msg.term(reason.slice(0, 200));
-  };
+  const deadLetter = (msg: JsMsg, reason: string) => publishDeadLetter(bus, options.durable, msg, reason);
 
   const handle = async (msg: JsMsg) => {
     const meta: MessageMeta = {
@@ -138,4 +125,264 @@ export async function startConsumer(bus: Bus, options: ConsumeOptions): Promise<
       await Promise.allSettled(inFlight);
     },
   };
+}
+
+// --- batch consumption ---
+
+export interface BatchItem {
+  event: CapstanEvent;
+  meta: MessageMeta;
+}
+
+export interface BatchConsumeOptions {
+  /** Durable name shared by every replica of a service: replicas split the work. */
+  durable: string;
+  family: EventFamily;
+  /**
+   * All or nothing: resolves once every item's effect is durable, and then all are acked. When it
+   * throws (and the error is not `isUnavailable`), each item is retried alone, so one bad message
+   * is retried and dead-lettered by itself and never holds the others back.
+   */
+  handleBatch: (items: BatchItem[]) => Promise<void>;
+  /** Most messages per batch. */
+  maxBatch?: number;
+  /** After the first message arrives, how long to wait for more before handling what is there. */
+  maxWaitMs?: number;
+  /**
+   * Errors that say a dependency is down (the database unreachable), not that a message is bad.
+   * Such a batch is held: not acked, not nakked, never dead-lettered, kept alive with in-progress
+   * acks (so its delivery count does not grow) and retried with `unavailableBackoffMs` until it
+   * goes through or the consumer stops. Holding the batch also stops this replica from pulling more.
+   */
+  isUnavailable?: (error: unknown) => boolean;
+  /** Delays between attempts while unavailable; the last one repeats. */
+  unavailableBackoffMs?: number[];
+  retry?: RetryPolicy;
+  ackWaitMs?: number;
+  onError?: (error: unknown, meta: MessageMeta) => void;
+  /** Each failed attempt while a dependency is unavailable (attempt counts from 1). */
+  onUnavailable?: (error: unknown, attempt: number) => void;
+  /** Once a held batch went through after `attempts` unavailable tries. */
+  onRecovered?: (attempts: number) => void;
+}
+
+export const defaultUnavailableBackoffMs = [100, 250, 500, 1_000, 2_000, 5_000];
+
+type Attempt = { kind: 'ok' } | { kind: 'failed'; error: unknown } | { kind: 'stopped' };
+
+/**
+ * Like startConsumer, but hands the handler up to `maxBatch` messages at once (whatever arrived
+ * within `maxWaitMs` of the first), so a writer can commit them in one transaction. Batches run
+ * one after another, in stream order; acks go out after the batch's handler resolved.
+ */
+export async function startBatchConsumer(bus: Bus, options: BatchConsumeOptions): Promise<RunningConsumer> {
+  const retry = options.retry ?? defaultRetryPolicy;
+  const ackWaitMs = options.ackWaitMs ?? 30_000;
+  const maxBatch = Math.max(1, options.maxBatch ?? 200);
+  const maxWaitMs = Math.max(0, options.maxWaitMs ?? 5);
+  const backoff = options.unavailableBackoffMs ?? defaultUnavailableBackoffMs;
+  const isUnavailable = options.isUnavailable ?? (() => false);
+  const consumer = await bus.ensureConsumer(options.durable, options.family, {
+    ackWaitMs,
+    maxDeliver: retry.maxDeliver,
+  });
+  // Room for the next batch while this one is written; more would only wait out its ack deadline.
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: maxBatch * 2 });
+  const reader = new BatchReader(messages[Symbol.asyncIterator]());
+  let stopping = false;
+  // A function, not the variable: stop() flips it while we await, which flow analysis cannot see.
+  const isStopping = () => stopping;
+  let wake: (() => void) | undefined;
+
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        wake = undefined;
+        resolve();
+      }
+      wake = done;
+    });
+
+  const metaOf = (msg: JsMsg): MessageMeta => ({
+    subject: msg.subject,
+    streamSeq: msg.seq,
+    deliveryCount: msg.info.deliveryCount,
+    redelivered: msg.redelivered,
+    working: () => msg.working(),
+  });
+
+  const deadLetter = (msg: JsMsg, error: string) => publishDeadLetter(bus, options.durable, msg, error);
+
+  /** Runs `fn`, holding on through unavailability; only a real failure or a stop ends it otherwise. */
+  const attempt = async (fn: () => Promise<void>): Promise<Attempt> => {
+    for (let n = 1; ; n++) {
+      try {
+        await fn();
+        if (n > 1) options.onRecovered?.(n - 1);
+        return { kind: 'ok' };
+      } catch (e) {
+        if (!isUnavailable(e)) return { kind: 'failed', error: e };
+        options.onUnavailable?.(e, n);
+        if (isStopping()) return { kind: 'stopped' };
+        await pause(backoff[Math.min(n - 1, backoff.length - 1)] ?? 1_000);
+        if (isStopping()) return { kind: 'stopped' };
+      }
+    }
+  };
+
+  const ackAll = async (msgs: JsMsg[]) => {
+    for (const m of msgs) m.ack();
+    // One round trip for the whole batch; a lost ack only means a harmless redelivery.
+    await bus.nc.flush();
+  };
+  // Stopping mid-outage: hand the messages back (soon redelivered, to us or another replica).
+  const handBack = (msgs: JsMsg[]) => {
+    for (const m of msgs) m.nak(1_000);
+  };
+
+  const processBatch = async (msgs: JsMsg[]) => {
+    const items: { msg: JsMsg; item: BatchItem }[] = [];
+    for (const msg of msgs) {
+      const meta = metaOf(msg);
+      try {
+        items.push({ msg, item: { event: decodeEvent(msg.data), meta } });
+      } catch (e) {
+        await deadLetter(msg, e instanceof EventValidationError ? e.message : String(e));
+        options.onError?.(e, meta);
+      }
+    }
+    if (items.length === 0) return;
+    const whole = await attempt(() => options.handleBatch(items.map((i) => i.item)));
+    if (whole.kind === 'ok') return ackAll(items.map((i) => i.msg));
+    if (whole.kind === 'stopped') return handBack(items.map((i) => i.msg));
+
+    // Someone in the batch is bad (or the batch as a whole is): find out who, one at a time.
+    for (const [index, { msg, item }] of items.entries()) {
+      const one = await attempt(() => options.handleBatch([item]));
+      switch (one.kind) {
+        case 'ok':
+          await ackAll([msg]);
+          break;
+        case 'stopped':
+          handBack(items.slice(index).map((i) => i.msg));
+          return;
+        case 'failed': {
+          options.onError?.(one.error, item.meta);
+          const step = onHandlerFailure(retry, msg.info.deliveryCount);
+          switch (step.kind) {
+            case 'retry':
+              msg.nak(step.delayMs);
+              break;
+            case 'dead-letter':
+              await deadLetter(msg, one.error instanceof Error ? one.error.message : String(one.error));
+              break;
+          }
+        }
+      }
+    }
+  };
+
+  const loop = (async () => {
+    for (;;) {
+      const batch = await reader.take(maxBatch, maxWaitMs);
+      if (batch.length === 0) return;
+      // Messages we hold must not reach their ack deadline however long the batch takes.
+      const keepAlive = setInterval(
+        () => {
+          for (const m of batch) m.working();
+        },
+        Math.max(1_000, Math.floor(ackWaitMs / 3)),
+      );
+      try {
+        await processBatch(batch);
+      } catch (e) {
+        // Acking or dead-lettering itself failed (NATS trouble): the messages come back after ack wait.
+        const first = batch[0];
+        if (first) options.onError?.(e, metaOf(first));
+      } finally {
+        clearInterval(keepAlive);
+      }
+    }
+  })();
+
+  return {
+    async stop() {
+      stopping = true;
+      wake?.();
+      await messages.close();
+      await loop;
+    },
+  };
+}
+
+/**
+ * Turns the message iterator into batches: waits as long as needed for the first message, then at
+ * most `maxWaitMs` for the rest. A `next()` still pending at the deadline carries over.
+ */
+class BatchReader {
+  private pending: Promise<IteratorResult<JsMsg>> | undefined;
+  private done = false;
+
+  constructor(private readonly iterator: AsyncIterator<JsMsg>) {}
+
+  async take(max: number, maxWaitMs: number): Promise<JsMsg[]> {
+    const batch: JsMsg[] = [];
+    if (this.done) return batch;
+    const first = await this.next();
+    if (first.done) return batch;
+    batch.push(first.value);
+    const deadline = Date.now() + maxWaitMs;
+    while (batch.length < max) {
+      const left = deadline - Date.now();
+      const r = await this.nextWithin(Math.max(0, left));
+      if (r === 'timeout' || r.done) break;
+      batch.push(r.value);
+    }
+    return batch;
+  }
+
+  private async next(): Promise<IteratorResult<JsMsg>> {
+    const p = this.pending ?? this.iterator.next();
+    this.pending = undefined;
+    const r = await p;
+    if (r.done) this.done = true;
+    return r;
+  }
+
+  private async nextWithin(ms: number): Promise<IteratorResult<JsMsg> | 'timeout'> {
+    this.pending ??= this.iterator.next();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), ms)));
+    try {
+      const r = await Promise.race([this.pending, timeout]);
+      if (r === 'timeout') return r;
+      this.pending = undefined;
+      if (r.done) this.done = true;
+      return r;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
+
+/**
+ * Parks a message on the consumer's dead-letter subject with the reason in headers, then
+ * terminates it. The id is the stream position, so a retried dead-lettering is a duplicate.
+ */
+async function publishDeadLetter(bus: Bus, durable: string, msg: JsMsg, error: string): Promise<void> {
+  // Header values cannot hold line breaks, and driver errors (Prisma's) are multi-line.
+  const reason = error.replace(/[\r\n]+/g, ' ').trim();
+  const h = headers();
+  h.set(DLQ_HEADERS.reason, reason.slice(0, 4_000));
+  h.set(DLQ_HEADERS.subject, msg.subject);
+  h.set(DLQ_HEADERS.streamSeq, String(msg.seq));
+  h.set(DLQ_HEADERS.deliveries, String(msg.info.deliveryCount));
+  h.set(DLQ_HEADERS.consumer, durable);
+  await bus.js.publish(bus.topology.deadLetterSubject(durable), msg.data, {
+    msgID: `${durable}:${msg.info.stream}:${msg.seq}`,
+    headers: h,
+  });
+  msg.term(reason.slice(0, 200));
 }

@@ -29,3 +29,13 @@ export {
 // --- NATS for tests ---
 export { testNatsUrl, testEventPrefix } from './nats.js';
 // --- end NATS for tests ---
+
+// --- private PostgreSQL servers a test may stop and start (src/postgres) ---
+export {
+  DEFAULT_POSTGRES_BIN_DIR,
+  PrivatePostgresError,
+  startPrivatePostgres,
+  type PrivatePostgres,
+  type PrivatePostgresOptions,
+} from './postgres/index.js';
+// --- end private PostgreSQL servers ---

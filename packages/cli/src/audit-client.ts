@@ -16,6 +16,21 @@ export interface HistoryEntry {
   actor: { kind: string; name: string; email?: string | null };
 }
 
+/** A decision as the audit API lists it (the fields the CLI shows). */
+export interface DecisionEntry {
+  seq: number;
+  time: string;
+  action: string;
+  outcome: string;
+  reason: string;
+  message: string;
+  actor: { kind: string; name: string; email?: string | null };
+  source: { revision: string; sha: string; commitMessage: string } | null;
+  decidedBy: { kind: string; namespace: string; name: string };
+  targets: { namespace: string; kind: string; name: string; action: string | null }[];
+  correlationId: string | null;
+}
+
 export class AuditApiError extends Error {
   constructor(
     readonly status: number,
@@ -39,6 +54,17 @@ export class AuditClient {
       items: HistoryEntry[];
     };
     return body.items;
+  }
+
+  /** One page of the decision log, newest first; `query` holds the API's filters as given. */
+  async decisions(
+    query: Record<string, string>,
+  ): Promise<{ items: DecisionEntry[]; nextCursor: string | null }> {
+    const params = new URLSearchParams(query);
+    return (await this.get(`/api/v1/decisions?${params.toString()}`)) as {
+      items: DecisionEntry[];
+      nextCursor: string | null;
+    };
   }
 
   private async get(path: string): Promise<unknown> {

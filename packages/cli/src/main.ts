@@ -4,9 +4,18 @@ import { AuditApiError, AuditClient } from './audit-client.js';
 import { loadCliConfig } from './config.js';
 import { parseObjectPath, UsageError } from './object-ref.js';
 import { renderWho } from './commands/who.js';
+import { registerHistory } from './commands/history.js';
+import { registerEvents } from './commands/events.js';
+import { registerCluster } from './commands/cluster-commands.js';
 
 /** Builds the `capstan` program; I/O goes through the given writers so tests can run it in-process. */
-export function program(out: (s: string) => void, env?: NodeJS.ProcessEnv): Command {
+export function program(
+  out: (s: string) => void,
+  env?: NodeJS.ProcessEnv,
+  err: (s: string) => void = out,
+  /** Ends long-running commands (`events --follow`); the binary simply exits on Ctrl-C instead. */
+  signal?: AbortSignal,
+): Command {
   const config = loadCliConfig(env);
   const cmd = new Command('capstan').description('Capstan: GitOps and progressive delivery for Kubernetes');
   const server = new Option('--server <url>', 'audit API base URL').default(config.CAPSTAN_AUDIT_URL);
@@ -28,6 +37,9 @@ export function program(out: (s: string) => void, env?: NodeJS.ProcessEnv): Comm
       );
       out(opts.output === 'json' ? JSON.stringify(entries, null, 2) : renderWho(entries));
     });
+  registerHistory(cmd, out, { server: config.CAPSTAN_AUDIT_URL, token: config.CAPSTAN_TOKEN });
+  registerEvents(cmd, out, err, { server: config.CAPSTAN_AUDIT_URL, token: config.CAPSTAN_TOKEN }, signal);
+  registerCluster(cmd, out, err, config);
   return cmd;
 }
 
@@ -37,12 +49,15 @@ export async function run(
   out: (s: string) => void,
   err: (s: string) => void,
   env?: NodeJS.ProcessEnv,
+  signal?: AbortSignal,
 ): Promise<number> {
   try {
-    await program(out, env)
-      .exitOverride()
-      .configureOutput({ writeOut: out, writeErr: err })
-      .parseAsync(argv, { from: 'user' });
+    const cli = program(out, env, err, signal);
+    // Subcommands copy these settings only when created, so set them on each: a bad option value
+    // must come back as an exit code here, not end the caller's process.
+    for (const c of [cli, ...cli.commands])
+      c.exitOverride().configureOutput({ writeOut: out, writeErr: err });
+    await cli.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {
     if (e instanceof UsageError) {

@@ -5,18 +5,15 @@ import {
   type OnModuleInit,
   type Provider,
 } from '@nestjs/common';
-import { JetStreamServer, type Bus } from '@capstan/messaging';
+import type { Bus } from '@capstan/messaging';
 import { Readiness } from '@capstan/platform';
+import { DecisionIngest } from './ingest/decision-ingest.service.js';
+import { DecisionStreamConsumer } from './ingest/decision-stream.consumer.js';
 
 /** The durable consumer name every audit replica shares, so replicas split the decision stream. */
 export const AUDIT_DURABLE = 'audit';
 
 export const BUS = Symbol('Bus');
-
-/** The consumer of decision events; they land in DecisionEventsController. */
-export function decisionConsumer(bus: Bus): JetStreamServer {
-  return new JetStreamServer({ bus, durable: AUDIT_DURABLE, families: ['decisions'] });
-}
 
 /** /readyz includes NATS; the connection closes after Nest has stopped the consumer. */
 @Injectable()
@@ -35,4 +32,15 @@ export class BusLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-export const messagingProviders = (bus: Bus): Provider[] => [{ provide: BUS, useValue: bus }, BusLifecycle];
+export const messagingProviders = (bus: Bus): Provider[] => [
+  { provide: BUS, useValue: bus },
+  BusLifecycle,
+  // Decision events in, batched (see DecisionStreamConsumer); started once the app is up, stopped
+  // before the bus and the database pool close.
+  {
+    provide: DecisionStreamConsumer,
+    inject: [DecisionIngest],
+    useFactory: (ingest: DecisionIngest) =>
+      new DecisionStreamConsumer(bus, ingest, { durable: AUDIT_DURABLE }),
+  },
+];

@@ -4,7 +4,9 @@ import { connectBus } from '@capstan/messaging';
 import { loadConfig, startService, type StartedService } from '@capstan/platform';
 import { AuditModule } from './audit.module.js';
 import { AuditConfig } from './config.js';
-import { decisionConsumer } from './messaging.js';
+import { setupApiDocs } from './http/openapi.js';
+import { StreamConfig, streamOptions } from './stream/stream.config.js';
+import { SubscriptionsConfig, webhookOptions } from './subscriptions/subscriptions.config.js';
 
 /**
  * Starts the audit service: the decision consumer on JetStream and the HTTP API. Tests and the
@@ -13,6 +15,8 @@ import { decisionConsumer } from './messaging.js';
  */
 export async function startAudit(env?: NodeJS.ProcessEnv): Promise<StartedService> {
   const config = loadConfig(AuditConfig, env);
+  const subscriptions = loadConfig(SubscriptionsConfig, env);
+  const stream = loadConfig(StreamConfig, env);
   const bus = await connectBus({
     url: config.NATS_URL,
     topology: topology(config.EVENT_PREFIX),
@@ -20,9 +24,26 @@ export async function startAudit(env?: NodeJS.ProcessEnv): Promise<StartedServic
   });
   try {
     return await startService(
-      AuditModule.forRoot({ databaseUrl: config.DATABASE_URL, bus }),
+      AuditModule.forRoot({
+        databaseUrl: config.DATABASE_URL,
+        bus,
+        auth:
+          config.AUDIT_AUTH === 'kubernetes'
+            ? {
+                mode: 'kubernetes',
+                cacheTtlMs: config.AUDIT_AUTH_CACHE_TTL_MS,
+                ...(config.KUBECONFIG ? { kubeconfigPath: config.KUBECONFIG } : {}),
+              }
+            : { mode: 'disabled' },
+        stream: streamOptions(stream),
+        ...(subscriptions.AUDIT_SUBSCRIPTIONS === 'enabled'
+          ? { webhooks: webhookOptions(subscriptions, config.KUBECONFIG) }
+          : {}),
+      }),
       config,
-      decisionConsumer(bus),
+      // Decision events are consumed by DecisionStreamConsumer (a provider), not a Nest transport.
+      undefined,
+      setupApiDocs,
     );
   } catch (e) {
     await bus.close();

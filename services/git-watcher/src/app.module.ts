@@ -6,6 +6,10 @@ import { CapstanResources, createKubeConfig } from '@capstan/kube';
 import { GIT_WATCHER_CONFIG, type GitWatcherConfig } from './config.js';
 import { RepositoryPoller } from './repository-poller.js';
 import { WatcherService } from './watcher.service.js';
+import { SecretReader } from '@capstan/kube';
+import { ReceiverResources } from './receiver/receiver-resources.js';
+import { ReceiverService } from './receiver/receiver.service.js';
+import { ReceiverController } from './receiver/receiver.controller.js';
 
 @Module({})
 export class GitWatcherModule {
@@ -15,12 +19,15 @@ export class GitWatcherModule {
     return {
       module: GitWatcherModule,
       imports: [ObservabilityModule.forService('git-watcher')],
+      controllers: [ReceiverController],
       providers: [
         { provide: GIT_WATCHER_CONFIG, useValue: config },
         { provide: Bus, useValue: bus },
         { provide: CLOCK, useValue: systemClock },
         { provide: GitMirror, useValue: new GitMirror(config.GIT_CACHE_DIR) },
         { provide: CapstanResources, useValue: new CapstanResources(kc) },
+        { provide: SecretReader, useValue: new SecretReader(kc) },
+        { provide: ReceiverResources, useValue: new ReceiverResources(kc) },
         {
           provide: 'bus-readiness',
           inject: [Readiness],
@@ -28,6 +35,7 @@ export class GitWatcherModule {
         },
         RepositoryPoller,
         WatcherService,
+        ReceiverService,
       ],
     };
   }

@@ -2,10 +2,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { CLOCK, type Clock } from '@capstan/platform';
 import { Bus } from '@capstan/messaging';
-import { GitMirror } from '@capstan/git';
+import { GitMirror, credentialsFromSecret, keysFromSecret, type CommitVerification } from '@capstan/git';
 import { CapstanResources, type GitRepository } from '@capstan/kube';
-import { readyConditions, formatRevision } from '@capstan/gitops-core';
-import { commitObservedEvent, refOf } from './domain/commit-event.js';
+import { readyConditions, removeCondition, setCondition, type Condition } from '@capstan/gitops-core';
+import { commitObservedEvent, refOf, revisionOf } from './domain/commit-event.js';
+import { failureReason } from './domain/failure-reason.js';
+import { verificationMessage, verifyOf } from './domain/source-spec.js';
+import { SecretReader } from '@capstan/kube';
 
 export type PollOutcome =
   { kind: 'unchanged'; sha: string } | { kind: 'published'; sha: string; duplicate: boolean };
@@ -20,6 +23,7 @@ export class RepositoryPoller {
     private readonly mirror: GitMirror,
     private readonly bus: Bus,
     private readonly resources: CapstanResources,
+    private readonly secrets: SecretReader,
     @Inject(CLOCK) private readonly clock: Clock,
     registry: Registry,
   ) {
@@ -40,35 +44,55 @@ export class RepositoryPoller {
     const { namespace, name } = repo.metadata;
     const ref = refOf(repo.spec);
     try {
+      const credentials = repo.spec.secretRef
+        ? credentialsFromSecret(
+            repo.spec.secretRef.name,
+            await this.secrets.read(namespace, repo.spec.secretRef.name),
+          )
+        : undefined;
       const stop = this.fetchSeconds.startTimer();
-      await this.mirror.fetch(repo.spec.url);
+      await this.mirror.fetch(repo.spec.url, credentials ? { credentials } : {});
       stop();
-      const sha = await this.mirror.resolve(repo.spec.url, ref);
-      if (repo.status?.artifact?.sha === sha && repo.status.observedGeneration === repo.metadata.generation) {
+      const resolved = await this.mirror.resolveRef(repo.spec.url, ref);
+      const sha = resolved.sha;
+      const ready = repo.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+      if (
+        ready &&
+        repo.status?.artifact?.sha === sha &&
+        repo.status.observedGeneration === repo.metadata.generation
+      ) {
         this.polls.inc({ result: 'unchanged' });
         return { kind: 'unchanged', sha };
       }
+      const verification = await this.verify(repo, sha);
       const commit = await this.mirror.commit(repo.spec.url, sha);
       const now = this.clock.now();
-      const event = commitObservedEvent({ namespace, name, url: repo.spec.url, ref }, commit, now);
+      const event = commitObservedEvent({ namespace, name, url: repo.spec.url, ref }, commit, now, {
+        ...(resolved.name === undefined ? {} : { resolvedName: resolved.name }),
+        ...(verification ? { verification } : {}),
+      });
       // Publish before recording: if the status write fails the next poll publishes again,
       // and JetStream drops the duplicate by its id. The other order could lose the commit.
       const published = await this.bus.publish(event);
-      const revision = formatRevision(ref, sha);
+      const revision = revisionOf(ref, sha, resolved.name);
+      let conditions = readyConditions(
+        repo.status?.conditions ?? [],
+        {
+          ready: true,
+          reason: 'Succeeded',
+          message: `observed revision ${revision}`,
+          stalled: false,
+          ...gen(repo),
+        },
+        now,
+      );
+      conditions = verifiedCondition(conditions, verification, sha, repo, now);
+      // null removes a stale one under merge-patch when spec.verify was dropped.
+      const artifact = { revision, sha, observedAt: now.toISOString(), verification: verification ?? null };
       await this.resources.patchStatus('GitRepository', namespace, name, {
         ...(repo.metadata.generation === undefined ? {} : { observedGeneration: repo.metadata.generation }),
-        artifact: { revision, sha, observedAt: now.toISOString() },
-        conditions: readyConditions(
-          repo.status?.conditions ?? [],
-          {
-            ready: true,
-            reason: 'Succeeded',
-            message: `observed revision ${revision}`,
-            stalled: false,
-            ...gen(repo),
-          },
-          now,
-        ),
+        artifact,
+        conditions,
       });
       this.polls.inc({ result: 'published' });
       return { kind: 'published', sha, duplicate: published.duplicate };
@@ -79,13 +103,26 @@ export class RepositoryPoller {
     }
   }
 
+  /**
+   * Checks HEAD's signature when `spec.verify` asks for it. The verdict travels with the event and
+   * shows as SourceVerified; whether an unverified commit may deploy is each Sync's call.
+   */
+  private async verify(repo: GitRepository, sha: string): Promise<CommitVerification | undefined> {
+    const verify = verifyOf(repo);
+    if (!verify) return undefined;
+    const secret = verify.secretRef.name;
+    const keys = keysFromSecret(secret, await this.secrets.read(repo.metadata.namespace, secret));
+    return this.mirror.verifyCommit(repo.spec.url, sha, keys);
+  }
+
   private async recordFailure(repo: GitRepository, error: unknown): Promise<void> {
     const message = error instanceof Error ? error.message : String(error);
+    const reason = failureReason(error);
     await this.resources
       .patchStatus('GitRepository', repo.metadata.namespace, repo.metadata.name, {
         conditions: readyConditions(
           repo.status?.conditions ?? [],
-          { ready: false, reason: 'GitOperationFailed', message, stalled: false, ...gen(repo) },
+          { ready: false, reason, message, stalled: false, ...gen(repo) },
           this.clock.now(),
         ),
       })
@@ -95,4 +132,26 @@ export class RepositoryPoller {
 
 function gen(repo: GitRepository): { generation?: number } {
   return repo.metadata.generation === undefined ? {} : { generation: repo.metadata.generation };
+}
+
+function verifiedCondition(
+  conditions: Condition[],
+  verification: CommitVerification | undefined,
+  sha: string,
+  repo: GitRepository,
+  now: Date,
+): Condition[] {
+  if (!verification) return removeCondition(conditions, 'SourceVerified');
+  const ok = verification.status === 'verified';
+  return setCondition(
+    conditions,
+    {
+      type: 'SourceVerified',
+      status: ok ? 'True' : 'False',
+      reason: ok ? 'Succeeded' : 'VerificationFailed',
+      message: verificationMessage(verification, sha),
+      ...(repo.metadata.generation === undefined ? {} : { observedGeneration: repo.metadata.generation }),
+    },
+    now,
+  );
 }

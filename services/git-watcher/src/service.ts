@@ -12,7 +12,10 @@ export async function startGitWatcher(env?: NodeJS.ProcessEnv) {
     topology: topology(config.EVENT_PREFIX),
     name: 'git-watcher',
   });
-  const service = await startService(GitWatcherModule.create(config, bus), config);
+  const service = await startService(GitWatcherModule.create(config, bus), config, undefined, undefined, {
+    // Webhook signatures are over the exact bytes sent, so the raw body must survive parsing.
+    rawBody: true,
+  });
   return {
     ...service,
     close: async () => {

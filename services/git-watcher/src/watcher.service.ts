@@ -93,6 +93,19 @@ export class WatcherService implements OnApplicationBootstrap, OnApplicationShut
     if (changed) this.arm(key, 0);
   }
 
+  /**
+   * Polls a repository now (a push webhook arrived). False when this replica does not know the
+   * repository or it is suspended. A poll already running re-arms itself, so a push that lands
+   * mid-poll is still seen.
+   */
+  requestPoll(namespace: string, name: string): boolean {
+    const key = `${namespace}/${name}`;
+    const repo = this.repos.get(key);
+    if (!repo || repo.spec.suspend || !this.schedules.has(key)) return false;
+    this.arm(key, 0);
+    return true;
+  }
+
   private remove(repo: GitRepository): void {
     const key = keyOf(repo);
     clearTimeout(this.schedules.get(key)?.timer);

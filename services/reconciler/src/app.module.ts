@@ -2,11 +2,27 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { CLOCK, ObservabilityModule, Readiness, systemClock } from '@capstan/platform';
 import { Bus } from '@capstan/messaging';
 import { GitMirror } from '@capstan/git';
-import { CapstanResources, ObjectApi, ServerSideApplier, createKubeConfig } from '@capstan/kube';
+import {
+  CapstanResources,
+  SecretReader,
+  HealthChecker,
+  ObjectApi,
+  Pruner,
+  ServerSideApplier,
+  createKubeConfig,
+} from '@capstan/kube';
 import { RECONCILER_CONFIG, type ReconcilerConfig } from './config.js';
 import { SyncReconciler } from './sync-reconciler.js';
+import { SyncBuilder } from './build/sync-builder.js';
+import { HttpChartFetcher, KubeValuesSource } from '@capstan/render';
+import { join } from 'node:path';
 import { SyncWatchService } from './sync-watch.service.js';
+import { ArtifactCache } from './artifact-cache.js';
+import { SourceSettingsReader } from './source-settings.js';
+import { SharedTreeMirror } from './shared-tree-mirror.js';
+import { SyncLifecycle } from './sync-lifecycle.js';
 import { CommitConsumer } from './commit.consumer.js';
+import { driftProviders } from './drift/providers.js';
 
 @Module({})
 export class ReconcilerModule {
@@ -20,9 +36,32 @@ export class ReconcilerModule {
         { provide: RECONCILER_CONFIG, useValue: config },
         { provide: Bus, useValue: bus },
         { provide: CLOCK, useValue: systemClock },
-        { provide: GitMirror, useValue: new GitMirror(config.GIT_CACHE_DIR) },
+        { provide: GitMirror, useValue: new SharedTreeMirror(config.GIT_CACHE_DIR) },
+        {
+          provide: SyncBuilder,
+          inject: [GitMirror],
+          useFactory: (mirror: GitMirror) => {
+            const api = ObjectApi.fromKubeConfig(kc);
+            return new SyncBuilder(
+              mirror,
+              new KubeValuesSource(kc),
+              new HttpChartFetcher(config.CHART_CACHE_DIR ?? join(config.GIT_CACHE_DIR, 'charts')),
+              {
+                helm: config.HELM_BIN,
+                kustomize: config.KUSTOMIZE_BIN,
+                isNamespaced: (apiVersion, kind) => api.isNamespaced(apiVersion, kind),
+              },
+            );
+          },
+        },
         { provide: CapstanResources, useValue: new CapstanResources(kc) },
+        { provide: SecretReader, useValue: new SecretReader(kc) },
+        SourceSettingsReader,
         { provide: ServerSideApplier, useValue: new ServerSideApplier(ObjectApi.fromKubeConfig(kc)) },
+        { provide: Pruner, useValue: new Pruner(ObjectApi.fromKubeConfig(kc)) },
+        { provide: HealthChecker, useValue: new HealthChecker(ObjectApi.fromKubeConfig(kc)) },
+        { provide: ArtifactCache, inject: [GitMirror], useFactory: (m: GitMirror) => new ArtifactCache(m) },
+        SyncLifecycle,
         {
           provide: 'bus-readiness',
           inject: [Readiness],
@@ -30,6 +69,7 @@ export class ReconcilerModule {
         },
         SyncReconciler,
         SyncWatchService,
+        ...driftProviders(kc),
       ],
     };
   }

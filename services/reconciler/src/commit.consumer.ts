@@ -38,7 +38,13 @@ export class CommitConsumer {
     // Every Sync is attempted; one failing (retryable) makes the message redeliver, and the
     // others simply re-apply the same revision, which changes nothing.
     const results = await Promise.allSettled(
-      targets.map((s) => this.syncs.run(s.metadata.namespace, s.metadata.name, { id: event.id, source })),
+      targets.map((s) =>
+        this.syncs.run(s.metadata.namespace, s.metadata.name, {
+          id: event.id,
+          source,
+          ...(event.data.verification ? { verification: event.data.verification } : {}),
+        }),
+      ),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));

@@ -1,24 +1,32 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
-import type { GitSource } from '@capstan/events';
+import type { CommitVerification, GitSource } from '@capstan/events';
 import { Bus } from '@capstan/messaging';
 import { CLOCK, type Clock } from '@capstan/platform';
 import { GitContentError, GitMirror } from '@capstan/git';
 import { ApplyRejectedError, CapstanResources, ServerSideApplier, type Sync } from '@capstan/kube';
 import {
   ManifestError,
-  assertUnique,
-  inventoryId,
-  isManifestPath,
-  parseManifests,
   readyConditions,
   reconcilingConditions,
   type SourcedObject,
 } from '@capstan/gitops-core';
+import { RenderError } from '@capstan/render';
 import { RECONCILER_CONFIG, type ReconcilerConfig } from './config.js';
-import { decisionFor } from './domain/decision.js';
-import { isTerminal, summarize, type ReconcileOutcome } from './domain/outcome.js';
+import { SyncBuilder } from './build/sync-builder.js';
+import { DriftMonitor } from './drift/drift-monitor.js';
+import { decisionFor, prunedDecisionFor } from './domain/decision.js';
+import {
+  deletionsOf,
+  describeUnhealthy,
+  isTerminal,
+  summarize,
+  type ReconcileOutcome,
+} from './domain/outcome.js';
+import { SyncLifecycle } from './sync-lifecycle.js';
+import { SourceSettingsReader, type SourceSettings } from './source-settings.js';
+import { verificationGate } from './domain/verification.js';
 
 export const SYNC_NAME_LABEL = 'capstan.dev/sync-name';
 export const SYNC_NAMESPACE_LABEL = 'capstan.dev/sync-namespace';
@@ -27,6 +35,8 @@ export interface ReconcileTrigger {
   /** Stable id of the cause (commit event id, spec generation): one decision per trigger. */
   id: string;
   source: GitSource;
+  /** The commit's signature check, from the commit event (or the source's artifact). */
+  verification?: CommitVerification;
 }
 
 /** A retryable failure (the artifact could not be fetched): the caller retries with backoff. */
@@ -46,12 +56,16 @@ export class SyncReconciler {
 
   constructor(
     private readonly mirror: GitMirror,
+    private readonly builder: SyncBuilder,
     private readonly applier: ServerSideApplier,
     private readonly resources: CapstanResources,
     private readonly bus: Bus,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(RECONCILER_CONFIG) private readonly config: ReconcilerConfig,
     registry: Registry,
+    private readonly drift: DriftMonitor,
+    private readonly lifecycle: SyncLifecycle,
+    private readonly sources: SourceSettingsReader,
   ) {
     this.results = new Counter({
       name: 'capstan_reconcile_total',
@@ -71,6 +85,8 @@ export class SyncReconciler {
     const { namespace, name } = sync.metadata;
     const revision = trigger.source.revision;
     const generation = sync.metadata.generation;
+    // dependsOn: nothing is applied before every dependency is Ready at its latest revision.
+    await this.lifecycle.checkDependencies(sync);
     await this.resources.patchStatus('Sync', namespace, name, {
       lastAttemptedRevision: revision,
       conditions: reconcilingConditions(
@@ -81,24 +97,34 @@ export class SyncReconciler {
       ),
     });
 
-    const outcome = await this.phases(sync, trigger);
+    const settings = await this.sources.forSync(sync);
+    const verification =
+      trigger.verification ??
+      (settings.artifactVerification?.sha === trigger.source.sha
+        ? settings.artifactVerification.verification
+        : undefined);
+    const gate = verificationGate(sync.spec, verification);
+    const outcome: ReconcileOutcome = gate.ok
+      ? await this.phases(sync, trigger, settings)
+      : { kind: 'failed', reason: gate.reason, message: gate.message, failures: [{ message: gate.message }] };
     if (outcome.kind === 'failed' && !isTerminal(outcome.reason)) {
       await this.finalizeStatus(sync, trigger, outcome);
       throw new TransientReconcileError(outcome.message);
     }
     await this.finalizeStatus(sync, trigger, outcome);
-    const decision = decisionFor(
-      {
-        sync: { namespace, name, uid: sync.metadata.uid ?? `${namespace}/${name}` },
-        triggerId: trigger.id,
-        source: trigger.source,
-        cluster: this.config.CLUSTER_NAME,
-        now: this.clock.now(),
-        correlationId: randomUUID(),
-      },
-      outcome,
-    );
+    const context = {
+      sync: { namespace, name, uid: sync.metadata.uid ?? `${namespace}/${name}` },
+      triggerId: trigger.id,
+      source: trigger.source,
+      cluster: this.config.CLUSTER_NAME,
+      now: this.clock.now(),
+      correlationId: randomUUID(),
+      ...(gate.ok && gate.signer ? { signer: gate.signer } : {}),
+    };
+    const decision = decisionFor(context, outcome);
     await this.bus.publish(decision);
+    const deleted = outcome.kind === 'applied' ? deletionsOf(outcome.pruned ?? []) : [];
+    if (deleted.length > 0) await this.bus.publish(prunedDecisionFor(context, deleted));
     this.results.inc({ result: outcome.kind });
     this.logger.log(
       `${namespace}/${name} ${revision}: ${outcome.kind === 'applied' ? summarize(outcome.changeSet) : outcome.message}`,
@@ -106,10 +132,14 @@ export class SyncReconciler {
     return outcome;
   }
 
-  private async phases(sync: Sync, trigger: ReconcileTrigger): Promise<ReconcileOutcome> {
+  private async phases(
+    sync: Sync,
+    trigger: ReconcileTrigger,
+    settings: SourceSettings,
+  ): Promise<ReconcileOutcome> {
     const { url, sha } = trigger.source;
     try {
-      await this.timed('fetch', () => this.mirror.fetch(url));
+      await this.timed('fetch', () => this.lifecycle.fetch(url, sha, settings.fetch));
     } catch (e) {
       return {
         kind: 'failed',
@@ -121,12 +151,35 @@ export class SyncReconciler {
     let objects: SourcedObject[];
     try {
       objects = await this.timed('build', async () => {
-        const files = await this.mirror.readTree(url, sha, sync.spec.path, isManifestPath);
-        const parsed = parseManifests(files);
-        assertUnique(parsed, inventoryId);
-        return parsed;
+        const rendered = await this.builder.build({
+          url,
+          sha,
+          path: sync.spec.path,
+          defaultNamespace: sync.spec.targetNamespace ?? 'default',
+          ...(settings.ignore ? { ignore: settings.ignore } : {}),
+        });
+        // Helm hooks keep Helm's order around the releases' objects: pre-install/pre-upgrade
+        // hooks first, post-install/post-upgrade hooks last, each group by hook weight. Waiting
+        // for each hook to finish (and for the release to be healthy before post hooks) belongs
+        // to the apply sequence, which applies this list in stages.
+        // Opted-out objects go along so the applier reports them `skipped` and prune keeps them.
+        return [...rendered.hooks.pre, ...rendered.objects, ...rendered.hooks.post, ...rendered.skipped];
       });
     } catch (e) {
+      if (e instanceof RenderError) {
+        return {
+          kind: 'failed',
+          reason: 'BuildFailed',
+          message: e.message,
+          failures: [
+            {
+              file: e.file,
+              ...(e.document === undefined ? {} : { document: e.document }),
+              message: e.detail,
+            },
+          ],
+        };
+      }
       if (e instanceof ManifestError) {
         return {
           kind: 'failed',
@@ -160,10 +213,17 @@ export class SyncReconciler {
         this.applier.apply(objects, {
           fieldManager: this.config.FIELD_MANAGER,
           defaultNamespace: sync.spec.targetNamespace ?? 'default',
+          ...(sync.spec.targetNamespace ? { targetNamespace: sync.spec.targetNamespace } : {}),
+          force: sync.spec.force === true,
           labels: { [SYNC_NAME_LABEL]: sync.metadata.name, [SYNC_NAMESPACE_LABEL]: sync.metadata.namespace },
         }),
       );
-      return { kind: 'applied', changeSet: result.changeSet };
+      this.drift.track(sync, objects, result.changeSet);
+      const pruned = await this.timed('prune', () =>
+        this.lifecycle.prune(sync, this.lifecycle.inventoryOf(result.changeSet)),
+      );
+      const health = await this.timed('health', () => this.lifecycle.waitHealthy(sync, result.changeSet));
+      return { kind: 'applied', changeSet: result.changeSet, pruned, ...(health ? { health } : {}) };
     } catch (e) {
       if (e instanceof ApplyRejectedError) {
         return {
@@ -195,44 +255,43 @@ export class SyncReconciler {
     const now = this.clock.now();
     const generation = sync.metadata.generation;
     const ok = outcome.kind === 'applied';
+    const health = outcome.kind === 'applied' ? outcome.health : undefined;
+    const healthy = ok && (health?.healthy ?? true);
     const conditions = readyConditions(
       sync.status?.conditions ?? [],
-      ok
+      health && !health.healthy
         ? {
-            ready: true,
-            reason: 'ReconciliationSucceeded',
-            message: `Applied revision: ${trigger.source.revision}`,
-            stalled: false,
+            ready: false,
+            reason: 'HealthCheckFailed',
+            message: `${health.timedOut ? 'timed out waiting for' : 'unhealthy'}: ${describeUnhealthy(health)}`,
+            // Waiting longer cannot help within this revision; the next interval checks again.
+            stalled: true,
             ...(generation === undefined ? {} : { generation }),
           }
-        : {
-            ready: false,
-            reason: outcome.reason,
-            message: outcome.message,
-            stalled: isTerminal(outcome.reason),
-            ...(generation === undefined ? {} : { generation }),
-          },
+        : ok
+          ? {
+              ready: true,
+              reason: 'ReconciliationSucceeded',
+              message: `Applied revision: ${trigger.source.revision}`,
+              stalled: false,
+              ...(generation === undefined ? {} : { generation }),
+            }
+          : {
+              ready: false,
+              reason: outcome.reason,
+              message: outcome.message,
+              stalled: isTerminal(outcome.reason),
+              ...(generation === undefined ? {} : { generation }),
+            },
       now,
     );
     await this.resources.patchStatus('Sync', sync.metadata.namespace, sync.metadata.name, {
       ...(generation === undefined ? {} : { observedGeneration: generation }),
       lastAttemptedRevision: trigger.source.revision,
       conditions,
-      ...(ok
-        ? {
-            lastAppliedRevision: trigger.source.revision,
-            inventory: {
-              entries: outcome.changeSet.map((c) => ({
-                id: inventoryId({
-                  apiVersion: c.apiVersion,
-                  kind: c.kind,
-                  metadata: { name: c.name, ...(c.namespace ? { namespace: c.namespace } : {}) },
-                }),
-                v: c.apiVersion.includes('/') ? (c.apiVersion.split('/')[1] ?? c.apiVersion) : c.apiVersion,
-              })),
-            },
-          }
-        : {}),
+      ...this.lifecycle.handled(sync),
+      ...(healthy ? { lastAppliedRevision: trigger.source.revision } : {}),
+      ...(ok ? { inventory: { entries: this.lifecycle.inventoryOf(outcome.changeSet) } } : {}),
     });
   }
 

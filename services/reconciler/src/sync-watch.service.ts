@@ -6,7 +6,6 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { GitSource } from '@capstan/events';
-import { GitMirror } from '@capstan/git';
 import {
   CapstanResources,
   isNotFound,
@@ -19,6 +18,9 @@ import { Readiness } from '@capstan/platform';
 import { RECONCILER_CONFIG, type ReconcilerConfig } from './config.js';
 import { KeyedQueue } from './keyed-queue.js';
 import { SyncReconciler, TransientReconcileError, type ReconcileTrigger } from './sync-reconciler.js';
+import { DependencyNotReadyError } from './sync-lifecycle.js';
+import { ArtifactCache } from './artifact-cache.js';
+import { SourceSettingsReader } from './source-settings.js';
 
 export const REQUESTED_AT = 'capstan.dev/reconcile-requested-at';
 const DEFAULT_INTERVAL = '5m';
@@ -41,12 +43,20 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
   constructor(
     private readonly resources: CapstanResources,
     private readonly reconciler: SyncReconciler,
-    private readonly mirror: GitMirror,
+    private readonly artifacts: ArtifactCache,
+    private readonly sources: SourceSettingsReader,
     private readonly readiness: Readiness,
     @Inject(RECONCILER_CONFIG) config: ReconcilerConfig,
   ) {
     this.queue = new KeyedQueue(config.RECONCILE_CONCURRENCY);
+    this.dependencyRetryMs = parseDuration(config.DEPENDENCY_RETRY_INTERVAL);
   }
+
+  private readonly dependencyRetryMs: number;
+  /** Syncs whose last run waited on a dependency: their next run comes soon, not at the interval. */
+  private readonly blocked = new Set<string>();
+  /** Runs queued but not started yet, by Sync, with the commit they will reconcile. */
+  private readonly waiting = new Map<string, { sha: string; done: Promise<void> }>();
 
   async onApplicationBootstrap(): Promise<void> {
     const informer = this.resources.informer('Sync');
@@ -87,7 +97,14 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
 
   /** Reconciles one Sync (fresh from the API server) in the per-Sync queue. */
   run(namespace: string, name: string, trigger: ReconcileTrigger): Promise<void> {
-    return this.queue.run(`${namespace}/${name}`, async () => {
+    const key = `${namespace}/${name}`;
+    // A commit event and the watch often ask for the same commit of the same Sync at once (at
+    // start-up, for every Sync). A run still waiting in the queue reads the Sync afresh when it
+    // starts, so a second request for the same commit joins it instead of reconciling twice.
+    const waiting = this.waiting.get(key);
+    if (waiting && waiting.sha === trigger.source.sha) return waiting.done;
+    const done = this.queue.run(key, async () => {
+      if (this.waiting.get(key)?.done === done) this.waiting.delete(key);
       let sync: Sync;
       try {
         sync = await this.resources.get('Sync', namespace, name);
@@ -96,8 +113,18 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
         throw e;
       }
       if (sync.spec.suspend) return;
-      await this.reconciler.reconcile(sync, trigger);
+      try {
+        await this.reconciler.reconcile(sync, trigger);
+      } catch (e) {
+        // Not a failure of this trigger: the watch tries again soon, whatever caused the run.
+        if (!(e instanceof DependencyNotReadyError)) throw e;
+        this.logger.log(`${namespace}/${name}: ${e.message}; retrying in ${this.dependencyRetryMs} ms`);
+        this.blocked.add(`${namespace}/${name}`);
+        this.schedule(sync, this.dependencyRetryMs);
+      }
     });
+    this.waiting.set(key, { sha: trigger.source.sha, done });
+    return done;
   }
 
   private async start(): Promise<void> {
@@ -162,6 +189,7 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
       );
       if (transient) interval = Math.min(interval, 5_000);
     }
+    if (this.blocked.delete(`${namespace}/${name}`)) interval = Math.min(interval, this.dependencyRetryMs);
     const latest = this.informer?.get(name, namespace);
     if (latest && !this.stopped) this.schedule(latest, interval);
   }
@@ -180,8 +208,9 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
   }
 
   private async gitSource(repo: GitRepository, sha: string, revision: string): Promise<GitSource> {
-    await this.mirror.fetch(repo.spec.url);
-    const commit = await this.mirror.commit(repo.spec.url, sha);
+    // Once per commit for all Syncs of the repository, not once per Sync.
+    const { fetch } = await this.sources.forRepository(repo);
+    const commit = await this.artifacts.commit(repo.spec.url, sha, fetch);
     return {
       repository: `${repo.metadata.namespace}/${repo.metadata.name}`,
       url: repo.spec.url,

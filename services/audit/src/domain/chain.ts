@@ -24,31 +24,61 @@ export class CanonicalJsonError extends Error {
  * the value that comes back from the database must canonicalize to the same string.
  */
 export function canonicalJson(value: unknown, path = ''): string {
-  if (value === null) return 'null';
-  switch (typeof value) {
-    case 'string':
-    case 'boolean':
-      return JSON.stringify(value);
-    case 'number':
-      return Number.isFinite(value) ? JSON.stringify(value) : 'null';
-    case 'object': {
-      if (value instanceof Date) return JSON.stringify(value.toISOString());
-      if (Array.isArray(value)) {
-        return `[${value.map((v, i) => (v === undefined || typeof v === 'function' ? 'null' : canonicalJson(v, `${path}[${i}]`))).join(',')}]`;
+  // The path is only needed for an error: keep the keys on a stack and build it then, instead of
+  // concatenating a string per member (this runs for every decision ingested and verified).
+  const stack: (string | number)[] = [];
+  const fail = (reason: string): never => {
+    const suffix = stack
+      .map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 && !path ? k : `.${k}`))
+      .join('');
+    throw new CanonicalJsonError(path + suffix, reason);
+  };
+  const write = (v: unknown): string => {
+    if (v === null) return 'null';
+    switch (typeof v) {
+      case 'string':
+      case 'boolean':
+        return JSON.stringify(v);
+      case 'number':
+        return Number.isFinite(v) ? JSON.stringify(v) : 'null';
+      case 'object': {
+        if (v instanceof Date) return JSON.stringify(v.toISOString());
+        if (Array.isArray(v)) {
+          let out = '[';
+          for (let i = 0; i < v.length; i++) {
+            const item: unknown = v[i];
+            stack.push(i);
+            out +=
+              (i > 0 ? ',' : '') + (item === undefined || typeof item === 'function' ? 'null' : write(item));
+            stack.pop();
+          }
+          return `${out}]`;
+        }
+        const record = v as Record<string, unknown>;
+        // Default sort: by UTF-16 code units, as JCS asks.
+        const keys = Object.keys(record).sort();
+        let out = '{';
+        let first = true;
+        for (const k of keys) {
+          const member = record[k];
+          if (member === undefined || typeof member === 'function') continue;
+          stack.push(k);
+          out += `${first ? '' : ','}${JSON.stringify(k)}:${write(member)}`;
+          stack.pop();
+          first = false;
+        }
+        return `${out}}`;
       }
-      const entries = Object.entries(value as Record<string, unknown>)
-        .filter(([, v]) => v !== undefined && typeof v !== 'function')
-        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v, path ? `${path}.${k}` : k)}`).join(',')}}`;
+      case 'bigint':
+      case 'symbol':
+      case 'function':
+      case 'undefined':
+        return fail(`${typeof v} is not JSON`);
     }
-    case 'bigint':
-    case 'symbol':
-    case 'function':
-    case 'undefined':
-      throw new CanonicalJsonError(path, `${typeof value} is not JSON`);
-  }
-  // typeof has no other results; TypeScript just cannot see that the switch is exhaustive.
-  throw new CanonicalJsonError(path, 'unknown type');
+    // typeof has no other results; TypeScript just cannot see that the switch is exhaustive.
+    return fail('unknown type');
+  };
+  return write(value);
 }
 
 const targetOrder = (a: DecisionTargetRecord, b: DecisionTargetRecord) =>

@@ -12,6 +12,16 @@ export interface DecisionFilter {
   since?: Date;
   /** Exclusive. */
   until?: Date;
+  /** Decisions made by this Sync. */
+  sync?: DeciderKey;
+  /** Decisions made by this Canary. */
+  canary?: DeciderKey;
+  correlationId?: string;
+}
+
+export interface DeciderKey {
+  namespace: string;
+  name: string;
 }
 
 export interface Page {

@@ -1,5 +1,6 @@
 import type { DeployDecisionRecordedV1 } from '@capstan/events';
 import type { DecisionRecord, DecisionTargetRecord, JsonValue } from './decision-record.js';
+import { redactSecrets } from './redact.js';
 
 /** What the caller supplies because domain code never makes ids or reads the clock. */
 export interface RecordingContext {
@@ -10,7 +11,8 @@ export interface RecordingContext {
 /**
  * The audit row for a decision event. Targets are the union of the event's targets and its
  * change set, keyed by object; each carries its own change action when the change set has one.
- * Values pass through JSON once so the record holds exactly what jsonb will give back.
+ * Values pass through JSON once so the record holds exactly what jsonb will give back, and secret
+ * values in the change set and evidence become digests before anything is stored or hashed.
  */
 export function toDecisionRecord(event: DeployDecisionRecordedV1, context: RecordingContext): DecisionRecord {
   const d = event.data;
@@ -49,8 +51,8 @@ export function toDecisionRecord(event: DeployDecisionRecordedV1, context: Recor
     cluster: d.cluster,
     decidedBy: { kind: d.decidedBy.kind, namespace: d.decidedBy.namespace, name: d.decidedBy.name },
     targets: targetsOf(d),
-    changeSet: asJson(d.changeSet) as JsonValue[],
-    evidence: asJson(d.evidence) as { [key: string]: JsonValue },
+    changeSet: redactSecrets(asJson(d.changeSet)) as JsonValue[],
+    evidence: redactSecrets(asJson(d.evidence)) as { [key: string]: JsonValue },
     correlationId: event.correlationid ?? null,
     traceparent: event.traceparent ?? null,
   };

@@ -54,11 +54,10 @@ void describe('audit HTTP API', () => {
 
   before(async () => {
     db = await createTestDatabase();
-    service = await startService(AuditModule.forRoot({ databaseUrl: db.url, clock, ids: fixedIds() }), {
-      HTTP_PORT: 0,
-      HTTP_HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
-    });
+    service = await startService(
+      AuditModule.forRoot({ databaseUrl: db.url, clock, ids: fixedIds(), auth: { mode: 'disabled' } }),
+      { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
+    );
     base = `http://127.0.0.1:${service.port}`;
     ingest = service.app.get(DecisionIngest);
 
@@ -176,6 +175,11 @@ void describe('audit HTTP API', () => {
       ['?namespac=shop', 'namespac'],
       ['?name=a&name=b', 'name'],
       ['?since=2026-11-22T10:00:05Z&until=2026-11-22T10:00:01Z', 'until'],
+      ['?sync=shop', 'sync'],
+      ['?canary=a/b/c', 'canary'],
+      ['?correlationId=', 'correlationId'],
+      ['?format=xml', 'format'],
+      ['?format=csv&cursor=' + 'djE6NQ', 'cursor'],
     ];
     for (const [query, parameter] of cases) {
       const { status, body } = (await get(`/api/v1/decisions${query}`)) as {

@@ -34,7 +34,7 @@ export class ZodParamsPipe<S extends z.ZodType> implements PipeTransform<unknown
 }
 
 /** Query strings can repeat a key; these endpoints take each parameter once. */
-const single = z.string({
+export const single = z.string({
   error: (i) => (Array.isArray(i.input) ? 'given more than once' : 'must be a string'),
 });
 
@@ -57,3 +57,11 @@ export const limitParam = single
   .default(DEFAULT_LIMIT);
 
 export const cursorParam = nonEmpty.max(200, 'is not one this API returned');
+
+/** `<namespace>/<name>` of a Sync or Canary. */
+export const deciderParam = single
+  .regex(/^[^/\s]+\/[^/\s]+$/, 'must be <namespace>/<name>')
+  .transform((s) => {
+    const [namespace = '', name = ''] = s.split('/');
+    return { namespace, name };
+  });

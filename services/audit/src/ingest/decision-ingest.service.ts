@@ -32,4 +32,19 @@ export class DecisionIngest {
     }
     return result;
   }
+
+  /**
+   * Records a batch in one transaction, chained in the order given; one result per event.
+   * Throws (writing nothing) if any of them cannot be stored: the caller retries them one by one.
+   */
+  async ingestBatch(events: readonly DeployDecisionRecordedV1[]): Promise<AppendResult[]> {
+    const recordedAt = this.clock.now();
+    const records = events.map((event) => toDecisionRecord(event, { id: this.ids.next(), recordedAt }));
+    const results = await this.decisions.appendBatch(records);
+    const recorded = results.filter((r) => r.status === 'recorded').length;
+    this.logger.debug(
+      `batch of ${events.length}: ${recorded} recorded, ${events.length - recorded} duplicate`,
+    );
+    return results;
+  }
 }

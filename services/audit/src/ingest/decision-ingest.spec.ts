@@ -74,4 +74,37 @@ void describe('DecisionIngest', () => {
       ],
     );
   });
+
+  void it('records a batch in one go: chained in order, duplicates within and across batches written once', async () => {
+    const earlier = await audit.ingest.ingest(decisionEvent({ id: 'batch-earlier' }));
+    const results = await audit.ingest.ingestBatch([
+      decisionEvent({ id: 'batch-a', changeSet: [{ ...deployment('a'), action: 'created' }] }),
+      decisionEvent({ id: 'batch-earlier' }),
+      decisionEvent({ id: 'batch-b', targets: [deployment('b'), deployment('c')] }),
+      decisionEvent({ id: 'batch-a' }),
+    ]);
+    assert.equal(earlier.status, 'recorded');
+    const [a, again, b, aAgain] = results;
+    assert.equal(a?.status, 'recorded');
+    assert.deepEqual(again, { status: 'duplicate', seq: earlier.seq });
+    assert.equal(b?.status, 'recorded');
+    assert.deepEqual(aAgain, { status: 'duplicate', seq: a.seq });
+    // Consecutive numbers right after the head, b linked to a.
+    assert.equal(a.seq, earlier.seq + 1n);
+    assert.equal(b.seq, earlier.seq + 2n);
+    const [row] = await audit.sql<{ prev_hash: string }>(
+      `SELECT prev_hash FROM decisions WHERE event_id = 'batch-b'`,
+    );
+    assert.equal(row?.prev_hash, a.hash);
+    const targets = await audit.sql<{ name: string }>(
+      `SELECT name FROM decision_targets WHERE decision_seq IN ($1, $2) ORDER BY name`,
+      [a.seq.toString(), (earlier.seq + 2n).toString()],
+    );
+    assert.deepEqual(
+      targets.map((t) => t.name),
+      ['a', 'b', 'c'],
+    );
+    const verdict = await audit.verifier.verify();
+    assert.equal(verdict.ok, true);
+  });
 });

@@ -2,8 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, type PrismaClient } from '@capstan/db';
 import { chainHash, GENESIS_HASH, type ChainLink } from '../domain/chain.js';
 import type { ChainedDecision, DecisionRecord } from '../domain/decision-record.js';
-import type { DecisionFilter, ObjectRefKey, Page } from '../domain/decision-query.js';
-import { fromRow, toRow } from './decision-row.js';
+import type { ObjectRefKey, Page } from '../domain/decision-query.js';
+import { fromRow } from './decision-row.js';
+import {
+  decisionsJson,
+  insertDecisions,
+  insertTargets,
+  targetsJson,
+  type PlacedDecision,
+} from './decision-insert.js';
 import { PRISMA } from './prisma.provider.js';
 
 /**
@@ -33,48 +40,56 @@ export class DecisionRepository {
    * nothing written. The decision row, its targets and the link are one transaction.
    */
   async append(record: DecisionRecord): Promise<AppendResult> {
+    const [result] = await this.appendBatch([record]);
+    if (!result) throw new Error('appendBatch returned no result for one record');
+    return result;
+  }
+
+  /**
+   * Appends many records in ONE transaction under the chain lock, chained in the order given;
+   * one result per record, in that order. Idempotent by event id, within the batch and against
+   * the log: a repeat is `duplicate` with the seq it already has. Hashes are computed here, by the
+   * pure chain code, from the head read under the lock; rows go in with two set-based INSERTs.
+   */
+  async appendBatch(records: readonly DecisionRecord[]): Promise<AppendResult[]> {
+    if (records.length === 0) return [];
     return this.prisma.$transaction(
       async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`;
-        const existing = await tx.decision.findUnique({
-          where: { eventId: record.eventId },
-          select: { seq: true },
-        });
-        if (existing) return { status: 'duplicate', seq: existing.seq };
+        const eventIds = JSON.stringify([...new Set(records.map((r) => r.eventId))]);
+        const existing = await tx.$queryRaw<{ event_id: string; seq: bigint }[]>`
+          SELECT event_id, seq FROM decisions
+           WHERE event_id IN (SELECT jsonb_array_elements_text(${eventIds}::jsonb))`;
+        const [head] = await tx.$queryRaw<{ seq: bigint; hash: string }[]>`
+          SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1`;
 
-        const head = await tx.decision.findFirst({ orderBy: { seq: 'desc' }, select: { hash: true } });
-        const prevHash = head?.hash ?? GENESIS_HASH;
-        const hash = chainHash(prevHash, record);
-        const { seq } = await tx.decision.create({
-          data: toRow(record, prevHash, hash),
-          select: { seq: true },
+        const known = new Map<string, bigint>(existing.map((e) => [e.event_id, e.seq]));
+        const placed: PlacedDecision[] = [];
+        let seq = head?.seq ?? 0n;
+        let prevHash = head?.hash ?? GENESIS_HASH;
+        const results = records.map((record): AppendResult => {
+          const already = known.get(record.eventId);
+          if (already !== undefined) return { status: 'duplicate', seq: already };
+          seq += 1n;
+          const hash = chainHash(prevHash, record);
+          placed.push({ record, seq, prevHash, hash });
+          known.set(record.eventId, seq);
+          prevHash = hash;
+          return { status: 'recorded', seq, hash };
         });
-        if (record.targets.length > 0) {
-          await tx.decisionTarget.createMany({
-            data: record.targets.map((t) => ({ decisionId: record.id, decisionSeq: seq, ...t })),
-          });
-        }
-        return { status: 'recorded', seq, hash };
+        if (placed.length === 0) return results;
+
+        await tx.$executeRaw(insertDecisions(decisionsJson(placed)));
+        if (placed.some((p) => p.record.targets.length > 0))
+          await tx.$executeRaw(insertTargets(targetsJson(placed)));
+        // Keeps the identity sequence in step with the explicit numbers, so an INSERT that leaves
+        // seq to its default (a tool, a test) continues after the head instead of colliding.
+        await tx.$queryRaw`SELECT setval(pg_get_serial_sequence('decisions', 'seq'), ${seq})`;
+        return results;
       },
       // Appends queue on the lock; give a burst from several replicas time to drain.
       { timeout: 30_000, maxWait: 10_000 },
     );
-  }
-
-  /** Newest first. */
-  async list(filter: DecisionFilter, page: Page): Promise<ChainedDecision[]> {
-    const rows = await this.prisma.decision.findMany({
-      where: {
-        AND: [
-          ...whereFilter(filter),
-          ...(page.beforeSeq === undefined ? [] : [{ seq: { lt: page.beforeSeq } }]),
-        ],
-      },
-      orderBy: { seq: 'desc' },
-      take: page.limit,
-      include: { targets: true },
-    });
-    return rows.map(fromRow);
   }
 
   /**
@@ -117,28 +132,4 @@ export class DecisionRepository {
       return { seq: record.seq, prevHash: record.prevHash, hash: record.hash, record };
     });
   }
-}
-
-function whereFilter(f: DecisionFilter): Prisma.DecisionWhereInput[] {
-  const where: Prisma.DecisionWhereInput[] = [];
-  if (f.namespace !== undefined || f.kind !== undefined || f.name !== undefined) {
-    where.push({
-      targets: {
-        some: {
-          ...(f.namespace === undefined ? {} : { namespace: f.namespace }),
-          ...(f.kind === undefined ? {} : { kind: f.kind }),
-          ...(f.name === undefined ? {} : { name: f.name }),
-        },
-      },
-    });
-  }
-  if (f.revision !== undefined)
-    where.push({ OR: [{ sourceRevision: f.revision }, { sourceSha: f.revision }] });
-  if (f.actor !== undefined) {
-    where.push({ OR: [{ actorName: f.actor }, { actorEmail: { equals: f.actor, mode: 'insensitive' } }] });
-  }
-  if (f.action !== undefined) where.push({ action: f.action });
-  if (f.since !== undefined) where.push({ time: { gte: f.since } });
-  if (f.until !== undefined) where.push({ time: { lt: f.until } });
-  return where;
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEvent } from '@capstan/events';
-import { commitObservedEvent, refOf } from './commit-event.js';
+import { commitObservedEvent, refOf, revisionOf } from './commit-event.js';
 
 describe('commitObservedEvent', () => {
   const sha = 'b'.repeat(40);
@@ -23,6 +23,25 @@ describe('commitObservedEvent', () => {
     assert.equal(event.data.ref, 'branch/main');
     // The id does not depend on when we looked, so a second replica's publish is a duplicate.
     assert.equal(commitObservedEvent(repo, commit, new Date()).id, event.id);
+  });
+
+  it('names the tag a semver range chose, and carries the verification', () => {
+    const semverRepo = { ...repo, ref: { semver: '^1.0.0' } };
+    const verification = {
+      status: 'verified' as const,
+      signer: 'Ada',
+      keyId: 'ABC',
+      format: 'openpgp' as const,
+    };
+    const event = commitObservedEvent(semverRepo, commit, new Date(), {
+      resolvedName: 'v1.4.0',
+      verification,
+    });
+    assert.deepEqual(parseEvent(event), event);
+    assert.equal(event.data.revision, `v1.4.0@sha1:${sha}`);
+    assert.equal(event.data.ref, 'semver/^1.0.0');
+    assert.deepEqual(event.data.verification, verification);
+    assert.equal(revisionOf({ commit: sha }, sha), `sha1:${sha}`);
   });
 
   it('follows main when the spec names no ref', () => {

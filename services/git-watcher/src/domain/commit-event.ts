@@ -1,4 +1,9 @@
-import { COMMIT_OBSERVED_V1, commitObservedId, type CommitObservedV1 } from '@capstan/events';
+import {
+  COMMIT_OBSERVED_V1,
+  commitObservedId,
+  type CommitObservedV1,
+  type CommitVerification,
+} from '@capstan/events';
 import { describeRef, formatRevision, type GitRef } from '@capstan/gitops-core';
 import type { CommitInfo } from '@capstan/git';
 
@@ -9,13 +14,20 @@ export interface ObservedRepository {
   ref: GitRef;
 }
 
+export interface ObservedDetails {
+  /** The tag a semver range chose; the revision names it, as Flux does. */
+  resolvedName?: string;
+  verification?: CommitVerification;
+}
+
 /** The commit-observed event for a repository's new head. Pure: time comes in. */
 export function commitObservedEvent(
   repo: ObservedRepository,
   commit: CommitInfo,
   now: Date,
+  details: ObservedDetails = {},
 ): CommitObservedV1 {
-  const revision = formatRevision(repo.ref, commit.sha);
+  const revision = revisionOf(repo.ref, commit.sha, details.resolvedName);
   return {
     specversion: '1.0',
     id: commitObservedId(repo.namespace, repo.name, commit.sha),
@@ -34,8 +46,16 @@ export function commitObservedEvent(
       committer: commit.committer,
       message: commit.message,
       observedAt: now.toISOString(),
+      ...(details.verification ? { verification: details.verification } : {}),
     },
   };
+}
+
+/** `<branch or tag>@sha1:<sha>`; for a semver range, the tag it resolved to. Pure. */
+export function revisionOf(ref: GitRef, sha: string, resolvedName?: string): string {
+  return ref.semver && resolvedName && !ref.commit
+    ? formatRevision({ tag: resolvedName }, sha)
+    : formatRevision(ref, sha);
 }
 
 /** The ref a GitRepository follows, defaulting like Flux does to the `main` branch... of the spec. */

@@ -67,3 +67,28 @@ describe('decisionFor', () => {
     });
   });
 });
+
+describe('prunedDecisionFor', () => {
+  it('is one decision listing every deleted object, with its own id', async () => {
+    const { prunedDecisionFor } = await import('./decision.js');
+    const deleted = [
+      { apiVersion: 'v1', kind: 'ConfigMap', namespace: 'apps', name: 'old', action: 'deleted' as const },
+      {
+        apiVersion: 'apps/v1',
+        kind: 'Deployment',
+        namespace: 'apps',
+        name: 'legacy',
+        action: 'deleted' as const,
+      },
+    ];
+    const event = prunedDecisionFor(ctx, deleted);
+    assert.deepEqual(parseEvent(event), event);
+    assert.equal(event.data.action, 'pruned');
+    assert.deepEqual(
+      event.data.targets.map((t) => t.name),
+      ['old', 'legacy'],
+    );
+    assert.notEqual(event.id, decisionFor(ctx, { kind: 'applied', changeSet: [] }).id);
+    assert.match(event.data.message, /apps\/ConfigMap\/old, apps\/Deployment\/legacy/);
+  });
+});

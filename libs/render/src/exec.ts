@@ -1,0 +1,29 @@
+import { execFile } from 'node:child_process';
+import { ToolError } from './errors.js';
+
+export interface ToolRun {
+  cwd?: string;
+  env?: Record<string, string>;
+  timeoutMs?: number;
+}
+
+/** Runs a binary to completion and returns stdout; a non-zero exit throws ToolError with stderr. */
+export function runTool(binary: string, args: readonly string[], opts: ToolRun = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      binary,
+      args,
+      {
+        cwd: opts.cwd,
+        // undefined inherits the service's environment (PATH, HOME for helm's cache dirs).
+        env: opts.env,
+        timeout: opts.timeoutMs ?? 120_000,
+        maxBuffer: 256 * 1024 * 1024,
+      },
+      (error, stdout, stderr) => {
+        if (error) reject(new ToolError(binary, stderr.trim() || error.message));
+        else resolve(stdout);
+      },
+    );
+  });
+}

@@ -1,0 +1,206 @@
+import type { SourcedObject } from '@capstan/gitops-core';
+import { RenderError } from './errors.js';
+import type { HookOptions } from './hooks.js';
+import { isMapping, type Values } from './values.js';
+
+export const CAPSTAN_HELMRELEASE = 'capstan.dev/v1alpha1';
+export const FLUX_V1_HELMRELEASE = 'helm.fluxcd.io/v1';
+
+export type ChartSource =
+  /** A chart folder in the repository being synced, relative to the repository root. */
+  | { kind: 'git'; path: string }
+  /** A chart from a Helm HTTP repository; `version` is a semver range. */
+  | { kind: 'repository'; url: string; name: string; version: string };
+
+export type ValuesRef =
+  | { kind: 'ConfigMap' | 'Secret'; namespace: string; name: string; key: string; optional: boolean }
+  /** A values file shipped inside the chart (Flux v1 chartFileRef), relative to the chart folder. */
+  | { kind: 'ChartFile'; path: string; optional: boolean };
+
+/** Both HelmRelease dialects normalized to what rendering needs. */
+export interface ReleaseSpec {
+  origin: SourcedObject['origin'];
+  /** `Kind/namespace/name` of the HelmRelease, for messages. */
+  ref: string;
+  namespace: string;
+  releaseName: string;
+  targetNamespace: string;
+  chart: ChartSource;
+  /** Applied in order, then `values` on top (Flux semantics). */
+  valuesFrom: ValuesRef[];
+  values: Values;
+  includeCrds: boolean;
+  hooks: HookOptions;
+}
+
+export function isHelmRelease(s: SourcedObject): boolean {
+  return (
+    s.object.kind === 'HelmRelease' &&
+    (s.object.apiVersion === CAPSTAN_HELMRELEASE || s.object.apiVersion === FLUX_V1_HELMRELEASE)
+  );
+}
+
+/**
+ * Reads a HelmRelease object (either dialect). `defaultNamespace` is where an object without
+ * metadata.namespace would be applied, so the release lands where the HelmRelease itself would.
+ * `repoUrl` is the synced repository: a Flux v1 git chart must come from it.
+ */
+export function readReleaseSpec(s: SourcedObject, defaultNamespace: string, repoUrl?: string): ReleaseSpec {
+  const o = s.object;
+  const fail = (detail: string): never => {
+    throw new RenderError(s.origin.file, `HelmRelease/${o.metadata.name}: ${detail}`, s.origin.document);
+  };
+  const spec = isMapping(o['spec']) ? o['spec'] : fail('missing spec');
+  const namespace = o.metadata.namespace ?? defaultNamespace;
+  const targetNamespace = optionalString(spec, 'targetNamespace', fail) ?? namespace;
+  const values = spec['values'] === undefined || spec['values'] === null ? {} : spec['values'];
+  if (!isMapping(values)) return fail('spec.values must be a mapping');
+  const base = { origin: s.origin, namespace, targetNamespace, values };
+  const explicitName = optionalString(spec, 'releaseName', fail);
+  const chart = isMapping(spec['chart']) ? spec['chart'] : fail('missing spec.chart');
+
+  if (o.apiVersion === FLUX_V1_HELMRELEASE) {
+    return {
+      ...base,
+      ref: `HelmRelease/${namespace}/${o.metadata.name}`,
+      // Flux v1 (helm-operator GetReleaseName): both namespaces when the release goes elsewhere.
+      releaseName:
+        explicitName ??
+        (namespace === targetNamespace
+          ? `${targetNamespace}-${o.metadata.name}`
+          : `${namespace}-${targetNamespace}-${o.metadata.name}`),
+      chart: fluxV1Chart(chart, fail, repoUrl),
+      valuesFrom: fluxV1ValuesFrom(spec['valuesFrom'], namespace, fail),
+      includeCrds: spec['skipCRDs'] !== true,
+      hooks: {},
+    };
+  }
+  const install = isMapping(spec['install']) ? spec['install'] : {};
+  const upgrade = isMapping(spec['upgrade']) ? spec['upgrade'] : {};
+  return {
+    ...base,
+    ref: `HelmRelease/${namespace}/${o.metadata.name}`,
+    // Flux v2's default: the target namespace prefixes the name only when one is set.
+    releaseName:
+      explicitName ?? (spec['targetNamespace'] ? `${targetNamespace}-${o.metadata.name}` : o.metadata.name),
+    chart: capstanChart(chart, fail),
+    valuesFrom: capstanValuesFrom(spec['valuesFrom'], namespace, fail),
+    includeCrds: install['skipCRDs'] !== true,
+    hooks: {
+      disableInstallHooks: install['disableHooks'] === true,
+      disableUpgradeHooks: upgrade['disableHooks'] === true,
+    },
+  };
+}
+
+function capstanChart(chart: Values, fail: (d: string) => never): ChartSource {
+  if (isMapping(chart['git'])) {
+    return { kind: 'git', path: requiredString(chart['git'], 'path', 'spec.chart.git.path', fail) };
+  }
+  if (isMapping(chart['repository'])) {
+    const r = chart['repository'];
+    return {
+      kind: 'repository',
+      url: requiredString(r, 'url', 'spec.chart.repository.url', fail),
+      name: requiredString(r, 'name', 'spec.chart.repository.name', fail),
+      version: optionalString(r, 'version', fail) ?? '*',
+    };
+  }
+  return fail('spec.chart needs git or repository');
+}
+
+function fluxV1Chart(chart: Values, fail: (d: string) => never, repoUrl?: string): ChartSource {
+  if (typeof chart['git'] === 'string') {
+    const path = requiredString(chart, 'path', 'spec.chart.path', fail);
+    if (repoUrl !== undefined && normalizeGitUrl(chart['git']) !== normalizeGitUrl(repoUrl))
+      fail(
+        `spec.chart.git ${chart['git']} is not the synced repository; only charts in the same repository are supported`,
+      );
+    return { kind: 'git', path };
+  }
+  if (typeof chart['repository'] === 'string') {
+    return {
+      kind: 'repository',
+      url: chart['repository'],
+      name: requiredString(chart, 'name', 'spec.chart.name', fail),
+      version: requiredString(chart, 'version', 'spec.chart.version', fail),
+    };
+  }
+  return fail('spec.chart needs git or repository');
+}
+
+function capstanValuesFrom(value: unknown, namespace: string, fail: (d: string) => never): ValuesRef[] {
+  return listOf(value, 'spec.valuesFrom', fail).map((entry, i) => {
+    const at = `spec.valuesFrom[${i}]`;
+    const kind = entry['kind'];
+    if (kind !== 'ConfigMap' && kind !== 'Secret') return fail(`${at}.kind must be ConfigMap or Secret`);
+    return {
+      kind,
+      namespace,
+      name: requiredString(entry, 'name', `${at}.name`, fail),
+      key: optionalString(entry, 'key', fail) ?? 'values.yaml',
+      optional: entry['optional'] === true,
+    };
+  });
+}
+
+function fluxV1ValuesFrom(value: unknown, namespace: string, fail: (d: string) => never): ValuesRef[] {
+  return listOf(value, 'spec.valuesFrom', fail).map((entry, i): ValuesRef => {
+    const at = `spec.valuesFrom[${i}]`;
+    for (const [field, kind] of [
+      ['configMapKeyRef', 'ConfigMap'],
+      ['secretKeyRef', 'Secret'],
+    ] as const) {
+      const ref = entry[field];
+      if (isMapping(ref)) {
+        return {
+          kind,
+          namespace: optionalString(ref, 'namespace', fail) ?? namespace,
+          name: requiredString(ref, 'name', `${at}.${field}.name`, fail),
+          key: optionalString(ref, 'key', fail) ?? 'values.yaml',
+          optional: ref['optional'] === true,
+        };
+      }
+    }
+    const file = entry['chartFileRef'];
+    if (isMapping(file)) {
+      return {
+        kind: 'ChartFile',
+        path: requiredString(file, 'path', `${at}.chartFileRef.path`, fail),
+        optional: file['optional'] === true,
+      };
+    }
+    if (isMapping(entry['externalSourceRef']))
+      return fail(`${at}.externalSourceRef is not supported: values must come from Git or the cluster`);
+    return fail(`${at} needs configMapKeyRef, secretKeyRef or chartFileRef`);
+  });
+}
+
+/** `git@host:org/repo.git`, `ssh://git@host/org/repo` and `https://host/org/repo` are one repository. */
+export function normalizeGitUrl(url: string): string {
+  let u = url
+    .trim()
+    .replace(/\/+$/, '')
+    .replace(/\.git$/, '');
+  const scp = /^(?:[^@/]+@)?([^:/]+):(?!\/)(.*)$/.exec(u);
+  if (scp) u = `${scp[1] ?? ''}/${scp[2] ?? ''}`;
+  else u = u.replace(/^[a-z+]+:\/\//, '').replace(/^[^@/]+@/, '');
+  return u.replace(/:\d+\//, '/').toLowerCase();
+}
+
+function listOf(value: unknown, at: string, fail: (d: string) => never): Values[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) return fail(`${at} must be a list`);
+  return value.map((v, i) => (isMapping(v) ? v : fail(`${at}[${i}] must be a mapping`)));
+}
+
+function requiredString(o: Values, key: string, at: string, fail: (d: string) => never): string {
+  const v = o[key];
+  return typeof v === 'string' && v !== '' ? v : fail(`missing ${at}`);
+}
+
+function optionalString(o: Values, key: string, fail: (d: string) => never): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null || v === '') return undefined;
+  return typeof v === 'string' ? v : fail(`${key} must be a string`);
+}

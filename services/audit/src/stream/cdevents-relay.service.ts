@@ -1,0 +1,63 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { headers } from '@nats-io/nats-core';
+import type { Bus } from '@capstan/messaging';
+import { CLOCK, type Clock } from '@capstan/platform';
+import { BUS } from '../messaging.js';
+import { OutboxRepository } from '../subscriptions/outbox.repository.js';
+import { cdeventOf } from '../subscriptions/payload.js';
+import { PollLoop } from '../subscriptions/poll-loop.js';
+import { STREAM_OPTIONS, type StreamOptions } from './stream.config.js';
+
+export const CDEVENTS_CURSOR = 'cdevents';
+const BATCH = 200;
+
+/**
+ * Republishes every recorded decision that has a CDEvent on `<prefix>.cdevents.<type>`, following
+ * the log with a Postgres cursor. Nats-Msg-Id is the CDEvent's deterministic id, so a batch
+ * published again after a crash (before its cursor moved) is dropped by the stream's duplicate window.
+ */
+@Injectable()
+export class CdeventsRelay implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly loop: PollLoop;
+
+  constructor(
+    @Inject(BUS) private readonly bus: Bus,
+    private readonly outbox: OutboxRepository,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(STREAM_OPTIONS) options: StreamOptions,
+  ) {
+    this.loop = new PollLoop('cdevents relay', options.pollMs, () => this.step());
+  }
+
+  onApplicationBootstrap(): void {
+    this.loop.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.loop.stop();
+  }
+
+  async step(): Promise<boolean> {
+    const n = await this.outbox.relay(CDEVENTS_CURSOR, BATCH, this.clock.now(), async (decisions) => {
+      for (const d of decisions) {
+        const event = cdeventOf(d);
+        if (!event) continue;
+        const h = headers();
+        h.set('Content-Type', 'application/json');
+        h.set('ce-specversion', '1.0');
+        h.set('ce-id', event.context.id);
+        h.set('ce-type', event.context.type);
+        h.set('ce-source', event.context.source);
+        await this.bus.js.publish(
+          this.bus.topology.cdeventSubject(event.context.type),
+          JSON.stringify(event),
+          {
+            msgID: event.context.id,
+            headers: h,
+          },
+        );
+      }
+    });
+    return n === BATCH;
+  }
+}

@@ -1,0 +1,129 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
+import { readyConditions } from '@capstan/gitops-core';
+import { CLOCK, type Clock, Readiness } from '@capstan/platform';
+import { SecretReader } from '@capstan/kube';
+import { WatcherService } from '../watcher.service.js';
+import { ReceiverResources, type Receiver } from './receiver-resources.js';
+import { checkSignature } from './signature.js';
+
+export type Delivery =
+  | { kind: 'not-found' }
+  | { kind: 'suspended' }
+  | { kind: 'unauthorized'; reason: string }
+  | { kind: 'accepted'; requested: string[]; unknown: string[] };
+
+/** Where a Receiver's webhook is served; recorded in its status for users to copy. */
+export function webhookPath(namespace: string, name: string): string {
+  return `/hooks/${namespace}/${name}`;
+}
+
+/**
+ * Push webhooks: authenticates a delivery against the Receiver's token and polls the
+ * GitRepositories it names right away, so a push is seen in well under the poll interval.
+ */
+@Injectable()
+export class ReceiverService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger('Receivers');
+  private informer?: ReturnType<ReceiverResources['informer']>;
+  private synced = false;
+  private stopped = false;
+
+  constructor(
+    private readonly receivers: ReceiverResources,
+    private readonly secrets: SecretReader,
+    private readonly watcher: WatcherService,
+    private readonly readiness: Readiness,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    this.readiness.register('receiver-watch', () =>
+      this.synced ? Promise.resolve() : Promise.reject(new Error('receiver watch not synced')),
+    );
+    const informer = this.receivers.informer();
+    this.informer = informer;
+    informer.on('add', (r) => void this.recordStatus(r));
+    informer.on('update', (r) => void this.recordStatus(r));
+    informer.on('error', (e: unknown) => {
+      if (this.stopped) return;
+      this.synced = false;
+      this.logger.warn(`Receiver watch failed, restarting: ${String(e)}`);
+      setTimeout(() => void this.start(), 1_000);
+    });
+    await this.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    await this.informer?.stop();
+  }
+
+  async deliver(
+    namespace: string,
+    name: string,
+    headers: Record<string, string | string[] | undefined>,
+    rawBody: Buffer,
+  ): Promise<Delivery> {
+    const receiver = this.informer?.get(name, namespace);
+    if (!receiver) return { kind: 'not-found' };
+    if (receiver.spec.suspend) return { kind: 'suspended' };
+    const token = (await this.secrets.read(namespace, receiver.spec.secretRef.name))['token'];
+    if (!token) return { kind: 'unauthorized', reason: 'the receiver secret has no token' };
+    const check = checkSignature(receiver.spec.type, headers, rawBody, token);
+    if (!check.ok) return { kind: 'unauthorized', reason: check.reason };
+    const requested: string[] = [];
+    const unknown: string[] = [];
+    for (const target of receiver.spec.resources) {
+      const ns = target.namespace ?? namespace;
+      (this.watcher.requestPoll(ns, target.name) ? requested : unknown).push(`${ns}/${target.name}`);
+    }
+    return { kind: 'accepted', requested, unknown };
+  }
+
+  private async start(): Promise<void> {
+    if (this.stopped || !this.informer) return;
+    try {
+      await this.informer.start();
+      this.synced = true;
+    } catch (e) {
+      this.logger.warn(`cannot watch Receivers yet: ${String(e)}`);
+      setTimeout(() => void this.start(), 2_000);
+    }
+  }
+
+  /** Ready once per generation: the path is known and the token Secret is usable. */
+  private async recordStatus(receiver: Receiver): Promise<void> {
+    const { namespace, name, generation } = receiver.metadata;
+    if (receiver.status?.observedGeneration === generation && receiver.status?.webhookPath) return;
+    let ready = { ready: true, reason: 'Succeeded', message: `receiving at ${webhookPath(namespace, name)}` };
+    try {
+      const data = await this.secrets.read(namespace, receiver.spec.secretRef.name);
+      if (!data['token'])
+        ready = {
+          ready: false,
+          reason: 'InvalidSecret',
+          message: `secret ${receiver.spec.secretRef.name} has no token`,
+        };
+    } catch (e) {
+      ready = { ready: false, reason: 'SecretNotFound', message: e instanceof Error ? e.message : String(e) };
+    }
+    const gen = generation === undefined ? {} : { generation };
+    await this.receivers
+      .patchStatus(namespace, name, {
+        ...(generation === undefined ? {} : { observedGeneration: generation }),
+        webhookPath: webhookPath(namespace, name),
+        conditions: readyConditions(
+          receiver.status?.conditions ?? [],
+          { ...ready, stalled: false, ...gen },
+          this.clock.now(),
+        ),
+      })
+      .catch((e: unknown) => this.logger.warn(`${namespace}/${name}: status not recorded: ${String(e)}`));
+  }
+}
