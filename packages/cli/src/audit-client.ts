@@ -1,3 +1,4 @@
+import type { VerifyReport } from './commands/audit.js';
 import type { ObjectPath } from './object-ref.js';
 
 export interface HistoryEntry {
@@ -65,6 +66,11 @@ export class AuditClient {
       items: DecisionEntry[];
       nextCursor: string | null;
     };
+  }
+
+  /** Re-walks the hash chain on the server. */
+  async verify(): Promise<VerifyReport> {
+    return (await this.get('/api/v1/audit/verify')) as VerifyReport;
   }
 
   private async get(path: string): Promise<unknown> {

@@ -7,6 +7,7 @@ import { renderWho } from './commands/who.js';
 import { registerHistory } from './commands/history.js';
 import { registerEvents } from './commands/events.js';
 import { registerCluster } from './commands/cluster-commands.js';
+import { registerAudit } from './commands/audit.js';
 
 /** Builds the `capstan` program; I/O goes through the given writers so tests can run it in-process. */
 export function program(
@@ -40,6 +41,7 @@ export function program(
   registerHistory(cmd, out, { server: config.CAPSTAN_AUDIT_URL, token: config.CAPSTAN_TOKEN });
   registerEvents(cmd, out, err, { server: config.CAPSTAN_AUDIT_URL, token: config.CAPSTAN_TOKEN }, signal);
   registerCluster(cmd, out, err, config);
+  registerAudit(cmd, out, { server: config.CAPSTAN_AUDIT_URL, token: config.CAPSTAN_TOKEN });
   return cmd;
 }
 
@@ -55,8 +57,8 @@ export async function run(
     const cli = program(out, env, err, signal);
     // Subcommands copy these settings only when created, so set them on each: a bad option value
     // must come back as an exit code here, not end the caller's process.
-    for (const c of [cli, ...cli.commands])
-      c.exitOverride().configureOutput({ writeOut: out, writeErr: err });
+    const all = (c: Command): Command[] => [c, ...c.commands.flatMap(all)];
+    for (const c of all(cli)) c.exitOverride().configureOutput({ writeOut: out, writeErr: err });
     await cli.parseAsync(argv, { from: 'user' });
     return 0;
   } catch (e) {

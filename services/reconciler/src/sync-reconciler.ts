@@ -291,7 +291,16 @@ export class SyncReconciler {
       conditions,
       ...this.lifecycle.handled(sync),
       ...(healthy ? { lastAppliedRevision: trigger.source.revision } : {}),
-      ...(ok ? { inventory: { entries: this.lifecycle.inventoryOf(outcome.changeSet) } } : {}),
+      // Opted-out objects (fluxcd.io/ignore, capstan.dev/reconcile: disabled) are not Capstan's:
+      // they stay out of the inventory, so they are never pruned later either. Prune itself still
+      // sees them in the current set, so marking an object ignored never deletes it.
+      ...(ok
+        ? {
+            inventory: {
+              entries: this.lifecycle.inventoryOf(outcome.changeSet.filter((c) => c.action !== 'skipped')),
+            },
+          }
+        : {}),
     });
   }
 
