@@ -7,6 +7,7 @@ import { startReconciler } from '@capstan/reconciler';
 import { startAudit } from '@capstan/audit';
 import { createTestDatabase, sharedCluster, type TestDatabase } from '@capstan/testing';
 import { installCrds, objectApi } from './kube.js';
+import { lockCluster } from './platform-lock.js';
 import type { ObjectApi } from '@capstan/kube';
 import { KubeConfig } from '@kubernetes/client-node';
 
@@ -32,10 +33,21 @@ export class Platform {
     readonly kubeconfigPath: string,
     /** Bearer token for the audit API: the kubeconfig's admin user, authenticated by TokenReview. */
     readonly auditToken: string,
+    private readonly unlock: () => Promise<void>,
   ) {}
 
   static async start(): Promise<Platform> {
     const { kubeconfigPath } = await sharedCluster();
+    const unlock = await lockCluster(kubeconfigPath);
+    try {
+      return await Platform.startLocked(kubeconfigPath, unlock);
+    } catch (e) {
+      await unlock();
+      throw e;
+    }
+  }
+
+  private static async startLocked(kubeconfigPath: string, unlock: () => Promise<void>): Promise<Platform> {
     const api = objectApi(kubeconfigPath);
     await installCrds(api);
     const db = await createTestDatabase();
@@ -53,7 +65,7 @@ export class Platform {
       // As in production: callers of the audit API need a token the API server accepts.
       AUDIT_AUTH: 'kubernetes',
     };
-    const platform = new Platform(env, api, db, kubeconfigPath, kubeconfigToken(kubeconfigPath));
+    const platform = new Platform(env, api, db, kubeconfigPath, kubeconfigToken(kubeconfigPath), unlock);
     const gitWatcher = await startGitWatcher({ ...env, GIT_CACHE_DIR: join(scratch, 'git-watcher') });
     platform.gitWatcherUrl = `http://127.0.0.1:${gitWatcher.port}`;
     platform.others.push(gitWatcher);
@@ -92,9 +104,13 @@ export class Platform {
   }
 
   async stop(): Promise<void> {
-    await this.stopAudit();
-    for (const s of this.others.reverse()) await s.close();
-    await this.db.drop();
+    try {
+      await this.stopAudit();
+      for (const s of this.others.reverse()) await s.close();
+      await this.db.drop();
+    } finally {
+      await this.unlock();
+    }
   }
 }
 

@@ -6,3 +6,4 @@ export * from './capstan-resources.js';
 export * from './pruner.js';
 export * from './health-checker.js';
 export * from './secret-reader.js';
+export * from './kept-watch.js';

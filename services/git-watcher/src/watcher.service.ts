@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { backoffDelay, parseDuration } from '@capstan/gitops-core';
-import { CapstanResources, type GitRepository, type ResourceInformer } from '@capstan/kube';
+import { CapstanResources, KeptWatch, type GitRepository } from '@capstan/kube';
 import { Readiness } from '@capstan/platform';
 import { GIT_WATCHER_CONFIG, type GitWatcherConfig } from './config.js';
 import { RepositoryPoller } from './repository-poller.js';
@@ -31,8 +31,7 @@ export class WatcherService implements OnApplicationBootstrap, OnApplicationShut
   private readonly logger = new Logger('GitWatcher');
   private readonly schedules = new Map<string, Schedule>();
   private readonly repos = new Map<string, GitRepository>();
-  private informer?: ResourceInformer<GitRepository>;
-  private synced = false;
+  private watch?: KeptWatch<GitRepository>;
   private stopped = false;
 
   constructor(
@@ -44,37 +43,20 @@ export class WatcherService implements OnApplicationBootstrap, OnApplicationShut
 
   async onApplicationBootstrap(): Promise<void> {
     this.readiness.register('gitrepository-watch', () =>
-      this.synced ? Promise.resolve() : Promise.reject(new Error('watch not synced')),
+      this.watch?.synced ? Promise.resolve() : Promise.reject(new Error('watch not synced')),
     );
     const informer = this.resources.informer('GitRepository');
-    this.informer = informer;
     informer.on('add', (r) => this.upsert(r));
     informer.on('update', (r) => this.upsert(r));
     informer.on('delete', (r) => this.remove(r));
-    informer.on('error', (e: unknown) => {
-      if (this.stopped) return; // stopping aborts the watch; that is not a failure
-      this.synced = false;
-      this.logger.warn(`GitRepository watch failed, restarting: ${String(e)}`);
-      setTimeout(() => void this.startInformer(), 1_000);
-    });
-    await this.startInformer();
+    this.watch = new KeptWatch(informer, 'GitRepositories', (m) => this.logger.warn(m));
+    await this.watch.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     for (const s of this.schedules.values()) clearTimeout(s.timer);
-    await this.informer?.stop();
-  }
-
-  private async startInformer(): Promise<void> {
-    if (this.stopped || !this.informer) return;
-    try {
-      await this.informer.start();
-      this.synced = true;
-    } catch (e) {
-      this.logger.warn(`cannot watch GitRepositories yet: ${String(e)}`);
-      setTimeout(() => void this.startInformer(), 2_000);
-    }
+    await this.watch?.stop();
   }
 
   private upsert(repo: GitRepository): void {

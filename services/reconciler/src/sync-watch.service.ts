@@ -9,6 +9,7 @@ import type { GitSource } from '@capstan/events';
 import {
   CapstanResources,
   isNotFound,
+  KeptWatch,
   type GitRepository,
   type ResourceInformer,
   type Sync,
@@ -39,6 +40,7 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
   private informer?: ResourceInformer<Sync>;
   private synced?: Promise<void>;
   private stopped = false;
+  private watch?: KeptWatch<Sync>;
 
   constructor(
     private readonly resources: CapstanResources,
@@ -64,25 +66,20 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
     informer.on('add', (s) => this.changed(s));
     informer.on('update', (s) => this.changed(s));
     informer.on('delete', (s) => this.forget(s));
-    informer.on('error', (e: unknown) => {
-      if (this.stopped) return; // stopping aborts the watch; that is not a failure
-      this.logger.warn(`Sync watch failed, restarting: ${String(e)}`);
-      setTimeout(() => void this.start(), 1_000);
-    });
-    let ready = false;
+    const watch = new KeptWatch(informer, 'Syncs', (m) => this.logger.warn(m));
+    this.watch = watch;
     this.readiness.register('sync-watch', () =>
-      ready ? Promise.resolve() : Promise.reject(new Error('watch not synced')),
+      watch.synced ? Promise.resolve() : Promise.reject(new Error('watch not synced')),
     );
-    this.synced = this.start().then(() => {
-      ready = true;
-    });
+    // Commit events wait on this: the cache must hold every Sync before we say who follows a repo.
+    this.synced = watch.start().then(() => watch.firstListed);
     await this.synced;
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
-    await this.informer?.stop();
+    await this.watch?.stop();
   }
 
   /** Syncs that follow a repository, read from the watch cache. */
@@ -125,19 +122,6 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
     });
     this.waiting.set(key, { sha: trigger.source.sha, done });
     return done;
-  }
-
-  private async start(): Promise<void> {
-    for (;;) {
-      if (this.stopped || !this.informer) return;
-      try {
-        await this.informer.start();
-        return;
-      } catch (e) {
-        this.logger.warn(`cannot watch Syncs yet: ${String(e)}`);
-        await new Promise((r) => setTimeout(r, 2_000));
-      }
-    }
   }
 
   private changed(sync: Sync): void {

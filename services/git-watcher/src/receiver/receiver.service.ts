@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { readyConditions } from '@capstan/gitops-core';
 import { CLOCK, type Clock, Readiness } from '@capstan/platform';
-import { SecretReader } from '@capstan/kube';
+import { KeptWatch, SecretReader } from '@capstan/kube';
 import { WatcherService } from '../watcher.service.js';
 import { ReceiverResources, type Receiver } from './receiver-resources.js';
 import { checkSignature } from './signature.js';
@@ -31,8 +31,7 @@ export function webhookPath(namespace: string, name: string): string {
 export class ReceiverService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Receivers');
   private informer?: ReturnType<ReceiverResources['informer']>;
-  private synced = false;
-  private stopped = false;
+  private watch?: KeptWatch<Receiver>;
 
   constructor(
     private readonly receivers: ReceiverResources,
@@ -44,24 +43,18 @@ export class ReceiverService implements OnApplicationBootstrap, OnApplicationShu
 
   async onApplicationBootstrap(): Promise<void> {
     this.readiness.register('receiver-watch', () =>
-      this.synced ? Promise.resolve() : Promise.reject(new Error('receiver watch not synced')),
+      this.watch?.synced ? Promise.resolve() : Promise.reject(new Error('receiver watch not synced')),
     );
     const informer = this.receivers.informer();
     this.informer = informer;
     informer.on('add', (r) => void this.recordStatus(r));
     informer.on('update', (r) => void this.recordStatus(r));
-    informer.on('error', (e: unknown) => {
-      if (this.stopped) return;
-      this.synced = false;
-      this.logger.warn(`Receiver watch failed, restarting: ${String(e)}`);
-      setTimeout(() => void this.start(), 1_000);
-    });
-    await this.start();
+    this.watch = new KeptWatch(informer, 'Receivers', (m) => this.logger.warn(m));
+    await this.watch.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    await this.informer?.stop();
+    await this.watch?.stop();
   }
 
   async deliver(
@@ -84,17 +77,6 @@ export class ReceiverService implements OnApplicationBootstrap, OnApplicationShu
       (this.watcher.requestPoll(ns, target.name) ? requested : unknown).push(`${ns}/${target.name}`);
     }
     return { kind: 'accepted', requested, unknown };
-  }
-
-  private async start(): Promise<void> {
-    if (this.stopped || !this.informer) return;
-    try {
-      await this.informer.start();
-      this.synced = true;
-    } catch (e) {
-      this.logger.warn(`cannot watch Receivers yet: ${String(e)}`);
-      setTimeout(() => void this.start(), 2_000);
-    }
   }
 
   /** Ready once per generation: the path is known and the token Secret is usable. */

@@ -9,7 +9,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { ChangeSetEntry, ObjectRef } from '@capstan/events';
 import { Bus } from '@capstan/messaging';
 import { CLOCK, type Clock } from '@capstan/platform';
-import { CapstanResources, type ResourceInformer, type Sync } from '@capstan/kube';
+import { CapstanResources, KeptWatch, type Sync } from '@capstan/kube';
 import {
   compareOwned,
   type FieldDrift,
@@ -73,7 +73,7 @@ export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly reported = new Map<string, { signature: string; finding: DriftFinding }>();
   private readonly detected: Counter<'change'>;
   private readonly corrections: Counter<'result'>;
-  private syncInformer?: ResourceInformer<Sync>;
+  private syncWatch?: KeptWatch<Sync>;
   private stopped = false;
 
   constructor(
@@ -112,21 +112,16 @@ export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdo
   /** Follows Sync policy changes and deletions; a deleted Sync's objects are no longer guarded. */
   onApplicationBootstrap(): void {
     const informer = this.resources.informer('Sync');
-    this.syncInformer = informer;
     informer.on('update', (s) => this.syncChanged(s));
     informer.on('add', (s) => this.syncChanged(s));
     informer.on('delete', (s) => this.untrack(keyOfSync(s)));
-    informer.on('error', (e: unknown) => {
-      if (this.stopped) return;
-      this.logger.warn(`Sync watch failed, restarting: ${String(e)}`);
-      setTimeout(() => void this.startSyncInformer(), 1_000);
-    });
-    void this.startSyncInformer();
+    this.syncWatch = new KeptWatch(informer, 'Syncs', (m) => this.logger.warn(m));
+    void this.syncWatch.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    await this.syncInformer?.stop();
+    await this.syncWatch?.stop();
     await Promise.all([...this.watches.values()].map((w) => w.watch.stop()));
     this.watches.clear();
     this.pending.clear();
@@ -347,19 +342,6 @@ export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdo
     }
     this.corrections.inc({ result: 'corrected' });
     return true;
-  }
-
-  private async startSyncInformer(): Promise<void> {
-    for (;;) {
-      if (this.stopped || !this.syncInformer) return;
-      try {
-        await this.syncInformer.start();
-        return;
-      } catch (e) {
-        this.logger.warn(`cannot watch Syncs yet: ${String(e)}`);
-        await new Promise((r) => setTimeout(r, 2_000));
-      }
-    }
   }
 }
 
