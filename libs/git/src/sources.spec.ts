@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { GitMirror, GitOperationError, buildIgnore, keysFromSecret } from './index.js';
 import { HttpGitServer } from './testing/http-git-server.js';
 import { SshGitServer } from './testing/ssh-git-server.js';
+import { envWith } from './testing/process-env.js';
 
 // Real git throughout: a bare origin, a work tree we commit, tag and sign in, a mirror that reads it.
 describe('GitMirror sources', () => {
@@ -15,7 +16,7 @@ describe('GitMirror sources', () => {
   let url: string;
   let mirror: GitMirror;
   let gnupg: string;
-  const env = () => ({ ...process.env, GNUPGHOME: gnupg });
+  const env = () => envWith({ GNUPGHOME: gnupg });
   const git = (...args: string[]) =>
     execFileSync('git', args, { cwd: work, encoding: 'utf8', env: env() }).trim();
   // `signWith` holds `-c` settings; when given, the commit is signed (-S).
