@@ -3,3 +3,4 @@ export * from './consumer.js';
 export * from './retry-policy.js';
 export * from './jetstream.context.js';
 export * from './jetstream.server.js';
+export * from './bus.providers.js';

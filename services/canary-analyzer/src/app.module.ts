@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ObservabilityModule, Readiness } from '@capstan/platform';
-import { Bus } from '@capstan/messaging';
+import { ObservabilityModule } from '@capstan/platform';
+import { busProviders, type Bus } from '@capstan/messaging';
 
 /**
  * Boots, joins the event backbone and reports health and metrics. Its own capability arrives
@@ -12,14 +12,7 @@ export class CanaryAnalyzerModule {
     return {
       module: CanaryAnalyzerModule,
       imports: [ObservabilityModule.forService('canary-analyzer')],
-      providers: [
-        { provide: Bus, useValue: bus },
-        {
-          provide: 'bus-readiness',
-          inject: [Readiness],
-          useFactory: (r: Readiness) => r.register('nats', () => bus.healthCheck()),
-        },
-      ],
+      providers: [...busProviders(bus)],
     };
   }
 }

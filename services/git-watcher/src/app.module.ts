@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CLOCK, ObservabilityModule, Readiness, systemClock } from '@capstan/platform';
-import { Bus } from '@capstan/messaging';
+import { CLOCK, ObservabilityModule, systemClock } from '@capstan/platform';
+import { busProviders, type Bus } from '@capstan/messaging';
 import { GitMirror } from '@capstan/git';
 import { CapstanResources, createKubeConfig } from '@capstan/kube';
 import { GIT_WATCHER_CONFIG, type GitWatcherConfig } from './config.js';
@@ -22,17 +22,12 @@ export class GitWatcherModule {
       controllers: [ReceiverController],
       providers: [
         { provide: GIT_WATCHER_CONFIG, useValue: config },
-        { provide: Bus, useValue: bus },
         { provide: CLOCK, useValue: systemClock },
         { provide: GitMirror, useValue: new GitMirror(config.GIT_CACHE_DIR) },
         { provide: CapstanResources, useValue: new CapstanResources(kc) },
         { provide: SecretReader, useValue: new SecretReader(kc) },
         { provide: ReceiverResources, useValue: new ReceiverResources(kc) },
-        {
-          provide: 'bus-readiness',
-          inject: [Readiness],
-          useFactory: (r: Readiness) => r.register('nats', () => bus.healthCheck()),
-        },
+        ...busProviders(bus),
         RepositoryPoller,
         WatcherService,
         ReceiverService,

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { CLOCK, ObservabilityModule, Readiness, systemClock } from '@capstan/platform';
-import { Bus } from '@capstan/messaging';
+import { CLOCK, ObservabilityModule, systemClock } from '@capstan/platform';
+import { busProviders, type Bus } from '@capstan/messaging';
 import { GitMirror } from '@capstan/git';
 import {
   CapstanResources,
@@ -34,7 +34,6 @@ export class ReconcilerModule {
       controllers: [CommitConsumer],
       providers: [
         { provide: RECONCILER_CONFIG, useValue: config },
-        { provide: Bus, useValue: bus },
         { provide: CLOCK, useValue: systemClock },
         { provide: GitMirror, useValue: new SharedTreeMirror(config.GIT_CACHE_DIR) },
         {
@@ -62,11 +61,7 @@ export class ReconcilerModule {
         { provide: HealthChecker, useValue: new HealthChecker(ObjectApi.fromKubeConfig(kc)) },
         { provide: ArtifactCache, inject: [GitMirror], useFactory: (m: GitMirror) => new ArtifactCache(m) },
         SyncLifecycle,
-        {
-          provide: 'bus-readiness',
-          inject: [Readiness],
-          useFactory: (r: Readiness) => r.register('nats', () => bus.healthCheck()),
-        },
+        ...busProviders(bus),
         SyncReconciler,
         SyncWatchService,
         ...driftProviders(kc),

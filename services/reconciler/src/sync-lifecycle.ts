@@ -22,6 +22,7 @@ import {
 import { ArtifactCache } from './artifact-cache.js';
 import { dependencyBlocker } from './domain/dependencies.js';
 import { describeUnhealthy, type HealthOutcome } from './domain/outcome.js';
+import { ownerLabels } from './domain/ownership.js';
 
 const DEFAULT_TIMEOUT = '5m';
 
@@ -81,7 +82,7 @@ export class SyncLifecycle {
     const previous = sync.status?.inventory?.entries ?? [];
     const stale = staleObjects(previous, next);
     if (stale.length === 0) return [];
-    return this.pruner.prune(stale, ownerLabels(sync));
+    return this.pruner.prune(stale, ownerLabels(sync.metadata));
   }
 
   /**
@@ -167,13 +168,6 @@ export class SyncLifecycle {
       ...(sourceRevision ? { sourceRevision } : {}),
     };
   }
-}
-
-export function ownerLabels(sync: Sync): Record<string, string> {
-  return {
-    'capstan.dev/sync-name': sync.metadata.name,
-    'capstan.dev/sync-namespace': sync.metadata.namespace,
-  };
 }
 
 function flatten(u: { object: string; health: { status: string; message: string } }) {

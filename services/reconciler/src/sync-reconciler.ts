@@ -25,11 +25,9 @@ import {
   type ReconcileOutcome,
 } from './domain/outcome.js';
 import { SyncLifecycle } from './sync-lifecycle.js';
+import { ownerLabels } from './domain/ownership.js';
 import { SourceSettingsReader, type SourceSettings } from './source-settings.js';
 import { verificationGate } from './domain/verification.js';
-
-export const SYNC_NAME_LABEL = 'capstan.dev/sync-name';
-export const SYNC_NAMESPACE_LABEL = 'capstan.dev/sync-namespace';
 
 export interface ReconcileTrigger {
   /** Stable id of the cause (commit event id, spec generation): one decision per trigger. */
@@ -215,7 +213,7 @@ export class SyncReconciler {
           defaultNamespace: sync.spec.targetNamespace ?? 'default',
           ...(sync.spec.targetNamespace ? { targetNamespace: sync.spec.targetNamespace } : {}),
           force: sync.spec.force === true,
-          labels: { [SYNC_NAME_LABEL]: sync.metadata.name, [SYNC_NAMESPACE_LABEL]: sync.metadata.namespace },
+          labels: ownerLabels(sync.metadata),
         }),
       );
       this.drift.track(sync, objects, result.changeSet);

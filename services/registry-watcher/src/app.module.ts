@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { ObservabilityModule, Readiness } from '@capstan/platform';
-import { Bus } from '@capstan/messaging';
+import { ObservabilityModule } from '@capstan/platform';
+import { busProviders, type Bus } from '@capstan/messaging';
 
 /**
  * Boots, joins the event backbone and reports health and metrics. Its own capability arrives
@@ -12,14 +12,7 @@ export class RegistryWatcherModule {
     return {
       module: RegistryWatcherModule,
       imports: [ObservabilityModule.forService('registry-watcher')],
-      providers: [
-        { provide: Bus, useValue: bus },
-        {
-          provide: 'bus-readiness',
-          inject: [Readiness],
-          useFactory: (r: Readiness) => r.register('nats', () => bus.healthCheck()),
-        },
-      ],
+      providers: [...busProviders(bus)],
     };
   }
 }

@@ -1,39 +1,13 @@
-import type {
-  ChainedDecision,
-  DecisionActor,
-  DecisionSource,
-  DecisionTargetRecord,
-  JsonValue,
-} from '../domain/decision-record.js';
+import type { ChainedDecision, DecisionActor } from '../domain/decision-record.js';
 import type { ObjectHistoryRow } from '../persistence/decision.repository.js';
 import type { RunningObjectRow } from '../persistence/decision-queries.repository.js';
 
 /** The API's JSON for a decision. `seq` is a number: it stays far below 2^53 in any real log. */
-export interface DecisionView {
-  id: string;
+export type DecisionView = Omit<ChainedDecision, 'seq' | 'time' | 'recordedAt'> & {
   seq: number;
-  eventId: string;
-  eventSource: string;
   time: string;
   recordedAt: string;
-  action: string;
-  outcome: string;
-  reason: string;
-  message: string;
-  actor: DecisionActor;
-  actors: JsonValue[];
-  source: DecisionSource | null;
-  image: JsonValue;
-  cluster: string;
-  decidedBy: { kind: string; namespace: string; name: string };
-  targets: DecisionTargetRecord[];
-  changeSet: JsonValue[];
-  evidence: { [key: string]: JsonValue };
-  correlationId: string | null;
-  traceparent: string | null;
-  prevHash: string;
-  hash: string;
-}
+};
 
 export function decisionView(d: ChainedDecision): DecisionView {
   return {

@@ -6,7 +6,7 @@ import {
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { CLOCK, Readiness, type Clock } from '@capstan/platform';
-import type { Informer, ObjectCache } from '@kubernetes/client-node';
+import { KeptWatch } from '@capstan/kube';
 import { KubeSubscriptions } from './kube-subscriptions.js';
 import { OutboxRepository } from './outbox.repository.js';
 import { SecretCache } from './secret-cache.js';
@@ -37,13 +37,12 @@ const STATUS_PATCH_PARALLEL = 8;
 @Injectable()
 export class SubscriptionWatcher implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SubscriptionWatcher.name);
-  private informer?: Informer<SubscriptionResource> & ObjectCache<SubscriptionResource>;
+  private watch?: KeptWatch<SubscriptionResource>;
   private readonly dirty = new Set<string>();
   /** The delivery status last written per subscription, to skip unchanged and throttle progress. */
   private readonly written = new Map<string, WrittenStatus>();
   private flushTimer?: NodeJS.Timeout;
   private flushing = Promise.resolve();
-  private synced = false;
   /** Generation last answered per subscription, and whether it was Ready then. */
   private readonly seen = new Map<string, { generation: number; ready: boolean }>();
 
@@ -58,10 +57,9 @@ export class SubscriptionWatcher implements OnApplicationBootstrap, OnApplicatio
 
   async onApplicationBootstrap(): Promise<void> {
     this.readiness.register('subscriptions', () =>
-      this.synced ? Promise.resolve() : Promise.reject(new Error('Subscription watch not synced yet')),
+      this.watch?.synced ? Promise.resolve() : Promise.reject(new Error('Subscription watch not synced yet')),
     );
     const informer = this.kube.informer();
-    this.informer = informer;
     const onUpsert = (obj: SubscriptionResource) => void this.observe(obj);
     informer.on('add', onUpsert);
     informer.on('update', onUpsert);
@@ -71,14 +69,8 @@ export class SubscriptionWatcher implements OnApplicationBootstrap, OnApplicatio
       this.seen.delete(key);
       this.written.delete(key);
     });
-    informer.on('connect', () => (this.synced = true));
-    informer.on('error', (err: unknown) => {
-      this.logger.warn(`Subscription watch failed, restarting: ${String(err)}`);
-      // The client does not restart the watch on its own after an error.
-      setTimeout(() => void informer.start().catch(() => undefined), 1_000).unref();
-    });
-    await informer.start();
-    this.synced = true;
+    this.watch = new KeptWatch(informer, 'Subscriptions', (m) => this.logger.warn(m));
+    await this.watch.start();
     this.flushTimer = setInterval(() => {
       this.flushing = this.flushing.then(() => this.flush());
     }, STATUS_FLUSH_MS);
@@ -87,7 +79,7 @@ export class SubscriptionWatcher implements OnApplicationBootstrap, OnApplicatio
 
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.flushTimer);
-    await this.informer?.stop();
+    await this.watch?.stop();
     await this.flushing;
   }
 

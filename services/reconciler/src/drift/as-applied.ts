@@ -1,15 +1,6 @@
 import type { ChangeSetEntry } from '@capstan/events';
 import { groupOf, type KubeObject, type SourcedObject } from '@capstan/gitops-core';
 
-// The ownership labels the reconciler stamps on every object it applies (see SyncReconciler);
-// the drift watches select on the first. Kept here, not imported, to avoid an import cycle.
-export const SYNC_NAME_LABEL = 'capstan.dev/sync-name';
-export const SYNC_NAMESPACE_LABEL = 'capstan.dev/sync-namespace';
-
-export function ownerLabels(sync: { namespace: string; name: string }): Record<string, string> {
-  return { [SYNC_NAME_LABEL]: sync.name, [SYNC_NAMESPACE_LABEL]: sync.namespace };
-}
-
 /** `group/Kind/namespace/name`: the same for an object from Git and its live copy in any version. */
 export function objectKey(o: { apiVersion: string; kind: string; namespace: string; name: string }): string {
   return `${groupOf(o.apiVersion)}/${o.kind}/${o.namespace}/${o.name}`;

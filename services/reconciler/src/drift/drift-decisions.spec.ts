@@ -8,7 +8,8 @@ import {
   driftDetectedEvent,
   type DriftFinding,
 } from './drift-decisions.js';
-import { asApplied, ownerLabels } from './as-applied.js';
+import { asApplied } from './as-applied.js';
+import { ownerLabels } from '../domain/ownership.js';
 
 const finding: DriftFinding = {
   sync: { namespace: 'default', name: 'shop', uid: 'uid-1' },

@@ -18,7 +18,8 @@ import {
   type WatchedObject,
 } from '@capstan/gitops-core';
 import { RECONCILER_CONFIG, type ReconcilerConfig } from '../config.js';
-import { SYNC_NAME_LABEL, asApplied, objectKey, ownerLabels } from './as-applied.js';
+import { asApplied, objectKey } from './as-applied.js';
+import { SYNC_NAME_LABEL, ownerLabels } from '../domain/ownership.js';
 import {
   driftCorrectedDecision,
   driftDetectedDecision,
