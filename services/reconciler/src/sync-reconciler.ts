@@ -164,41 +164,16 @@ export class SyncReconciler {
         return [...rendered.hooks.pre, ...rendered.objects, ...rendered.hooks.post, ...rendered.skipped];
       });
     } catch (e) {
-      if (e instanceof RenderError) {
+      // Bad content in the commit: each error names the file (and document where there is one).
+      if (e instanceof RenderError || e instanceof ManifestError || e instanceof GitContentError) {
+        const document = e instanceof GitContentError ? undefined : e.document;
         return {
           kind: 'failed',
           reason: 'BuildFailed',
           message: e.message,
-          failures: [
-            {
-              file: e.file,
-              ...(e.document === undefined ? {} : { document: e.document }),
-              message: e.detail,
-            },
-          ],
+          failures: [{ file: e.file, ...(document === undefined ? {} : { document }), message: e.detail }],
         };
       }
-      if (e instanceof ManifestError) {
-        return {
-          kind: 'failed',
-          reason: 'BuildFailed',
-          message: e.message,
-          failures: [
-            {
-              file: e.file,
-              ...(e.document === undefined ? {} : { document: e.document }),
-              message: e.detail,
-            },
-          ],
-        };
-      }
-      if (e instanceof GitContentError)
-        return {
-          kind: 'failed',
-          reason: 'BuildFailed',
-          message: e.message,
-          failures: [{ file: e.file, message: e.detail }],
-        };
       return {
         kind: 'failed',
         reason: 'ArtifactFailed',
