@@ -134,16 +134,24 @@ export interface BatchItem {
   meta: MessageMeta;
 }
 
-export interface BatchConsumeOptions {
+export interface BatchConsumeOptions<P = undefined> {
   /** Durable name shared by every replica of a service: replicas split the work. */
   durable: string;
   family: EventFamily;
   /**
    * All or nothing: resolves once every item's effect is durable, and then all are acked. When it
    * throws (and the error is not `isUnavailable`), each item is retried alone, so one bad message
-   * is retried and dead-lettered by itself and never holds the others back.
+   * is retried and dead-lettered by itself and never holds the others back. `prepared` is what
+   * `prepare` returned for exactly these items (undefined without `prepare`).
    */
-  handleBatch: (items: BatchItem[]) => Promise<void>;
+  handleBatch: (items: BatchItem[], prepared: P | undefined) => Promise<void>;
+  /**
+   * Work on a batch that does not depend on the batches before it (building records, serializing).
+   * It runs for the next batch while the previous one is still in `handleBatch`, so this CPU work
+   * overlaps the previous batch's I/O instead of adding to it. Throwing here fails the batch as
+   * `handleBatch` throwing would (then each item is prepared and handled alone).
+   */
+  prepare?: (items: BatchItem[]) => P;
   /** Most messages per batch. */
   maxBatch?: number;
   /** After the first message arrives, how long to wait for more before handling what is there. */
@@ -170,12 +178,26 @@ export const defaultUnavailableBackoffMs = [100, 250, 500, 1_000, 2_000, 5_000];
 
 type Attempt = { kind: 'ok' } | { kind: 'failed'; error: unknown } | { kind: 'stopped' };
 
+/** A batch taken from the stream: decoded, prepared, and kept alive until it is handled. */
+interface TakenBatch<P> {
+  msgs: JsMsg[];
+  items: { msg: JsMsg; item: BatchItem }[];
+  invalid: { msg: JsMsg; meta: MessageMeta; error: unknown }[];
+  prepared: { ok: true; value: P | undefined } | { ok: false; error: unknown };
+  keepAlive: NodeJS.Timeout;
+}
+
 /**
  * Like startConsumer, but hands the handler up to `maxBatch` messages at once (whatever arrived
- * within `maxWaitMs` of the first), so a writer can commit them in one transaction. Batches run
- * one after another, in stream order; acks go out after the batch's handler resolved.
+ * within `maxWaitMs` of the first), so a writer can commit them in one transaction. Batches are
+ * handled one after another, in stream order; acks go out after the batch's handler resolved.
+ * While one batch is handled the next one is already taken, decoded and prepared (a pipeline one
+ * batch deep), so a replica holds at most two batches.
  */
-export async function startBatchConsumer(bus: Bus, options: BatchConsumeOptions): Promise<RunningConsumer> {
+export async function startBatchConsumer<P = undefined>(
+  bus: Bus,
+  options: BatchConsumeOptions<P>,
+): Promise<RunningConsumer> {
   const retry = options.retry ?? defaultRetryPolicy;
   const ackWaitMs = options.ackWaitMs ?? 30_000;
   const maxBatch = Math.max(1, options.maxBatch ?? 200);
@@ -242,25 +264,60 @@ export async function startBatchConsumer(bus: Bus, options: BatchConsumeOptions)
     for (const m of msgs) m.nak(1_000);
   };
 
-  const processBatch = async (msgs: JsMsg[]) => {
-    const items: { msg: JsMsg; item: BatchItem }[] = [];
+  /** The next batch, decoded and prepared; undefined once the stream is closed. */
+  const take = async (): Promise<TakenBatch<P> | undefined> => {
+    const msgs = await reader.take(maxBatch, maxWaitMs);
+    if (msgs.length === 0) return undefined;
+    // Messages we hold must not reach their ack deadline however long the batch waits and takes.
+    const keepAlive = setInterval(
+      () => {
+        for (const m of msgs) m.working();
+      },
+      Math.max(1_000, Math.floor(ackWaitMs / 3)),
+    );
+    const items: TakenBatch<P>['items'] = [];
+    const invalid: TakenBatch<P>['invalid'] = [];
     for (const msg of msgs) {
       const meta = metaOf(msg);
       try {
         items.push({ msg, item: { event: decodeEvent(msg.data), meta } });
-      } catch (e) {
-        await deadLetter(msg, e instanceof EventValidationError ? e.message : String(e));
-        options.onError?.(e, meta);
+      } catch (error) {
+        invalid.push({ msg, meta, error });
       }
     }
+    let prepared: TakenBatch<P>['prepared'];
+    try {
+      prepared = {
+        ok: true,
+        value: items.length > 0 ? options.prepare?.(items.map((i) => i.item)) : undefined,
+      };
+    } catch (error) {
+      prepared = { ok: false, error };
+    }
+    return { msgs, items, invalid, prepared, keepAlive };
+  };
+
+  const processBatch = async ({ items, invalid, prepared }: TakenBatch<P>) => {
+    for (const { msg, meta, error } of invalid) {
+      await deadLetter(msg, error instanceof EventValidationError ? error.message : String(error));
+      options.onError?.(error, meta);
+    }
     if (items.length === 0) return;
-    const whole = await attempt(() => options.handleBatch(items.map((i) => i.item)));
-    if (whole.kind === 'ok') return ackAll(items.map((i) => i.msg));
-    if (whole.kind === 'stopped') return handBack(items.map((i) => i.msg));
+    // A batch that could not be prepared goes straight to one at a time.
+    if (prepared.ok) {
+      const whole = await attempt(() =>
+        options.handleBatch(
+          items.map((i) => i.item),
+          prepared.value,
+        ),
+      );
+      if (whole.kind === 'ok') return ackAll(items.map((i) => i.msg));
+      if (whole.kind === 'stopped') return handBack(items.map((i) => i.msg));
+    }
 
     // Someone in the batch is bad (or the batch as a whole is): find out who, one at a time.
     for (const [index, { msg, item }] of items.entries()) {
-      const one = await attempt(() => options.handleBatch([item]));
+      const one = await attempt(() => options.handleBatch([item], options.prepare?.([item])));
       switch (one.kind) {
         case 'ok':
           await ackAll([msg]);
@@ -285,24 +342,22 @@ export async function startBatchConsumer(bus: Bus, options: BatchConsumeOptions)
   };
 
   const loop = (async () => {
+    let next = take();
     for (;;) {
-      const batch = await reader.take(maxBatch, maxWaitMs);
-      if (batch.length === 0) return;
-      // Messages we hold must not reach their ack deadline however long the batch takes.
-      const keepAlive = setInterval(
-        () => {
-          for (const m of batch) m.working();
-        },
-        Math.max(1_000, Math.floor(ackWaitMs / 3)),
-      );
+      const batch = await next;
+      if (!batch) return;
+      // Take and prepare the following batch while this one is handled (awaited next round; the
+      // no-op catch only keeps a failure meanwhile from counting as unhandled).
+      next = take();
+      next.catch(() => undefined);
       try {
         await processBatch(batch);
       } catch (e) {
         // Acking or dead-lettering itself failed (NATS trouble): the messages come back after ack wait.
-        const first = batch[0];
+        const first = batch.msgs[0];
         if (first) options.onError?.(e, metaOf(first));
       } finally {
-        clearInterval(keepAlive);
+        clearInterval(batch.keepAlive);
       }
     }
   })();

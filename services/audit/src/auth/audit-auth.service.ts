@@ -11,6 +11,22 @@ import {
 /** Everyone, when AUDIT_AUTH=disabled (local development only). */
 export const ANONYMOUS: Caller = { username: 'system:anonymous', uid: '', groups: [], extra: {} };
 
+/**
+ * The namespaces one caller may read. `learn` asks about the namespaces an answer names (async,
+ * RBAC); `canRead` then answers for them synchronously (false for any namespace not learnt).
+ */
+export interface ReadableNamespaces {
+  everything: boolean;
+  learn(namespaces: Iterable<string>): Promise<void>;
+  canRead(namespace: string): boolean;
+}
+
+export const EVERY_NAMESPACE: ReadableNamespaces = {
+  everything: true,
+  learn: () => Promise.resolve(),
+  canRead: () => true,
+};
+
 /** Configured mode: `null` reviewer means auth is disabled and every request is let through. */
 export const AUTH_MODE = Symbol('AuditAuthMode');
 export type AuthMode = { mode: 'kubernetes' } | { mode: 'disabled' };
@@ -37,6 +53,26 @@ export class AuditAuth {
     if (this.mode.mode === 'disabled') return;
     for (const scope of scopes) if (await this.reviewer.allowed(caller, scope)) return;
     throw new AccessDeniedError(caller.username, scopes);
+  }
+
+  /**
+   * What the caller may read, for trimming answers (see trimDecision): everything for a
+   * cluster-wide reader (or with auth disabled), else the namespaces RBAC allows, asked per
+   * namespace as answers name them and remembered for this one request.
+   */
+  async readable(caller: Caller): Promise<ReadableNamespaces> {
+    if (this.mode.mode === 'disabled' || (await this.reviewer.allowed(caller, null))) return EVERY_NAMESPACE;
+    const known = new Map<string, boolean>();
+    return {
+      everything: false,
+      learn: async (namespaces) => {
+        for (const ns of namespaces) {
+          // '' is cluster-scoped objects: only a cluster-wide reader sees them.
+          if (!known.has(ns)) known.set(ns, ns !== '' && (await this.reviewer.allowed(caller, ns)));
+        }
+      },
+      canRead: (ns) => known.get(ns) === true,
+    };
   }
 
   /** Passes when the caller may read every one of the scopes, or the whole cluster. */

@@ -69,6 +69,30 @@ void describe('who may read the audit log (real kube-apiserver)', () => {
   const names = (body: unknown) =>
     (body as { items: { targets: { namespace: string }[] }[] }).items.map((d) => d.targets[0]?.namespace);
 
+  /** The data of the first decision a stream sends, read as team-a's reader; then hangs up. */
+  async function firstStreamedDecision(path: string): Promise<string> {
+    const controller = new AbortController();
+    const res = await fetch(base + path, {
+      headers: { authorization: `Bearer ${tokens.teamA}` },
+      signal: controller.signal,
+    });
+    assert.equal(res.status, 200);
+    const reader = res.body!.getReader();
+    const decoder = new TextDecoder();
+    let buffer = '';
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended before a decision');
+        buffer += decoder.decode(value as Uint8Array | undefined, { stream: true });
+        const data = /^event: decision\ndata: (.*)\n\n/m.exec(buffer)?.[1];
+        if (data) return data;
+      }
+    } finally {
+      controller.abort();
+    }
+  }
+
   async function serviceAccountToken(name: string): Promise<string> {
     await core.createNamespacedServiceAccount({ namespace: home, body: { metadata: { name } } });
     const request = await core.createNamespacedServiceAccountToken({
@@ -202,6 +226,70 @@ void describe('who may read the audit log (real kube-apiserver)', () => {
     assert.deepEqual(names(all.body), [teamB, teamA]);
     assert.equal((await get(`/api/v1/decisions?namespace=${teamB}`, tokens.cluster)).status, 200);
     assert.deepEqual((await get('/api/v1/audit/verify', tokens.cluster)).body, { ok: true, checked: 2 });
+  });
+
+  void it("shows a namespace-scoped reader a multi-namespace decision without the other namespaces' objects", async () => {
+    // One Sync in team-a deploying into team-a and team-b, and pruning from team-b.
+    const event = decisionEvent({
+      id: 'ev-span',
+      commit: 3,
+      changeSet: [
+        { ...deployment('api', teamA), action: 'created' },
+        { ...deployment('api', teamB), action: 'created' },
+        { ...deployment('old', teamB), action: 'deleted' },
+      ],
+      evidence: { skipped: [{ ...deployment('db', teamB), reason: 'annotated' }] },
+    });
+    event.data.decidedBy = { kind: 'Sync', namespace: teamA, name: 'multi' };
+    event.data.message = `applied: ${teamA}/Deployment/api, ${teamB}/Deployment/api, ${teamB}/Deployment/old`;
+    await service.app.get(DecisionIngest).ingest(event);
+    const onlyTeamA = (what: string, text: string) => assert.doesNotMatch(text, new RegExp(teamB), what);
+    const asTeamA = (path: string) => get(path, tokens.teamA);
+
+    const list = await asTeamA(`/api/v1/decisions?namespace=${teamA}`);
+    const [span] = (list.body as { items: Record<string, unknown>[] }).items;
+    assert.equal(span?.eventId, 'ev-span');
+    assert.deepEqual(span.targets, [{ ...deployment('api', teamA), action: 'created' }]);
+    assert.deepEqual(span.changeSet, [{ ...deployment('api', teamA), action: 'created' }]);
+    assert.deepEqual(span.evidence, { skipped: [] });
+    assert.equal(span.message, `applied: ${teamA}/Deployment/api, (hidden object), (hidden object)`);
+    assert.equal(span.hiddenObjects, 2);
+
+    const text = async (path: string) => {
+      const res = await fetch(base + path, { headers: { authorization: `Bearer ${tokens.teamA}` } });
+      assert.equal(res.status, 200, path);
+      return res.text();
+    };
+    const ndjson = await text(`/api/v1/decisions?namespace=${teamA}&format=ndjson`);
+    assert.match(ndjson, /ev-span/);
+    onlyTeamA('NDJSON export', ndjson);
+    const csv = await text(`/api/v1/decisions?namespace=${teamA}&format=csv`);
+    assert.match(csv, new RegExp(`${teamA}/Deployment/api=created`));
+    onlyTeamA('CSV export', csv);
+    const history = await asTeamA(`/api/v1/objects/${teamA}/Deployment/api/history`);
+    assert.equal((history.body as { items: unknown[] }).items.length, 1);
+    onlyTeamA('object history', JSON.stringify(history.body));
+    const running = await asTeamA(`/api/v1/running?sync=${teamA}/multi`);
+    assert.deepEqual(
+      (running.body as { items: { namespace: string; name: string }[] }).items.map((o) => o.name),
+      ['api'],
+    );
+    onlyTeamA('running', JSON.stringify(running.body));
+    const timeline = await asTeamA('/api/v1/timeline/corr-ev-span');
+    assert.equal(timeline.status, 200);
+    assert.equal((timeline.body as { steps: unknown[] }).steps.length, 1);
+    onlyTeamA('timeline', JSON.stringify(timeline.body));
+    const streamed = await firstStreamedDecision(
+      `/api/v1/events/stream?namespace=${teamA}&kind=Deployment&name=api&since=2000-01-01T00:00:00Z`,
+    );
+    assert.match(streamed, /ev-span/);
+    onlyTeamA('event stream', streamed);
+
+    // A cluster-wide reader gets the decision whole.
+    const whole = await get(`/api/v1/decisions?namespace=${teamA}`, tokens.cluster);
+    const [all] = (whole.body as { items: Record<string, unknown>[] }).items;
+    assert.equal((all?.targets as unknown[]).length, 3);
+    assert.equal(all?.hiddenObjects, undefined);
   });
 
   void it('reuses review answers within the TTL and asks again after it', async () => {

@@ -121,7 +121,12 @@ export function chainContent(r: DecisionRecord): string {
 
 /** hash = sha256(prev_hash || canonical JSON of the row), hex. */
 export function chainHash(prevHash: string, record: DecisionRecord): string {
-  return createHash('sha256').update(prevHash).update(chainContent(record)).digest('hex');
+  return linkHash(prevHash, chainContent(record));
+}
+
+/** chainHash for content already canonicalized (chainContent): appends canonicalize ahead of the lock. */
+export function linkHash(prevHash: string, content: string): string {
+  return createHash('sha256').update(prevHash).update(content).digest('hex');
 }
 
 export interface ChainLink {

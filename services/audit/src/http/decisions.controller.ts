@@ -11,6 +11,7 @@ import { exportResponse, negotiateFormat } from './export-stream.js';
 import { pageOf } from './page.js';
 import { badParameter, DEFAULT_LIMIT, MAX_LIMIT, ZodParamsPipe } from './query-validation.js';
 import { decisionView, type DecisionView, type PageView } from './views.js';
+import { visibleStream, visibleTo } from './visible.js';
 import { ApiAuthResponses, ApiQueries, BAD_PARAMETER } from './openapi.js';
 
 const filterDocs: (readonly [string, string])[] = [
@@ -69,15 +70,17 @@ export class DecisionsController {
       caller,
       scopesOf([filter.namespace, filter.sync?.namespace, filter.canary?.namespace]),
     );
+    // A decision can span namespaces: the caller sees only the objects of those they may read.
+    const readable = await this.auth.readable(caller);
     const chosen = negotiateFormat(format, accept);
     if (chosen !== 'json') {
       // An export is every matching row; a page size or position would silently cut it.
       if (cursor !== undefined)
         throw badParameter('cursor', `not used with ${chosen}: exports stream every matching decision`);
-      return exportResponse(this.decisions.stream(filter), chosen, res);
+      return exportResponse(visibleStream(readable, this.decisions.stream(filter)), chosen, res);
     }
     const rows = await this.decisions.list(filter, pageOf({ limit, cursor }));
     const page = paginate(rows, limit);
-    return { items: page.items.map(decisionView), nextCursor: page.nextCursor };
+    return { items: (await visibleTo(readable, page.items)).map(decisionView), nextCursor: page.nextCursor };
   }
 }

@@ -2,7 +2,7 @@ import { Readable } from 'node:stream';
 import { StreamableFile } from '@nestjs/common';
 import type { Response } from 'express';
 import { csvRecord } from '../domain/csv.js';
-import type { ChainedDecision } from '../domain/decision-record.js';
+import type { VisibleDecision } from '../domain/visibility.js';
 import { CSV_COLUMNS, csvValues, decisionView } from './views.js';
 import type { ExportFormat } from './decisions.query.js';
 
@@ -17,7 +17,7 @@ export function negotiateFormat(format: ExportFormat | undefined, accept: string
   return 'json';
 }
 
-async function* lines(rows: AsyncIterable<ChainedDecision>, format: StreamFormat): AsyncGenerator<string> {
+async function* lines(rows: AsyncIterable<VisibleDecision>, format: StreamFormat): AsyncGenerator<string> {
   if (format === 'csv') yield csvRecord(CSV_COLUMNS);
   for await (const row of rows) {
     yield format === 'csv' ? csvRecord(csvValues(row)) : `${JSON.stringify(decisionView(row))}\n`;
@@ -29,7 +29,7 @@ async function* lines(rows: AsyncIterable<ChainedDecision>, format: StreamFormat
  * reads (stream backpressure), and a client that hangs up stops the walk.
  */
 export function exportResponse(
-  rows: AsyncIterable<ChainedDecision>,
+  rows: AsyncIterable<VisibleDecision>,
   format: StreamFormat,
   res: Response,
 ): StreamableFile {

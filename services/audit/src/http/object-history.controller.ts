@@ -9,6 +9,7 @@ import { ObjectHistoryParams, PageQuery } from './decisions.query.js';
 import { ApiAuthResponses, BAD_PARAMETER } from './openapi.js';
 import { pageOf } from './page.js';
 import { ZodParamsPipe } from './query-validation.js';
+import { visibleTo } from './visible.js';
 import { objectHistoryEntryView, type ObjectHistoryEntryView, type PageView } from './views.js';
 
 @ApiTags('objects')
@@ -40,8 +41,13 @@ export class ObjectHistoryController {
   ): Promise<PageView<ObjectHistoryEntryView>> {
     await this.auth.requireAny(caller, scopesOf([object.namespace]));
     const rows = await this.decisions.objectHistory(object, pageOf(query));
+    // The object is the caller's, but a decision's message may name objects of other namespaces.
+    const visible = await visibleTo(
+      await this.auth.readable(caller),
+      rows.map((r) => r.decision),
+    );
     const page = paginate(
-      rows.map((r) => ({ ...r, seq: r.decision.seq })),
+      rows.map((r, i) => ({ ...r, decision: visible[i] ?? r.decision, seq: r.decision.seq })),
       query.limit,
     );
     return { items: page.items.map(objectHistoryEntryView), nextCursor: page.nextCursor };

@@ -44,6 +44,9 @@ export class RunningController {
       },
       MAX_UNPAGED,
     );
-    return { items: rows.map(runningObjectView) };
+    // A Sync may deploy into several namespaces: list only the objects the caller may read.
+    const readable = await this.auth.readable(caller);
+    await readable.learn(new Set(rows.map((r) => r.namespace)));
+    return { items: rows.filter((r) => readable.canRead(r.namespace)).map(runningObjectView) };
   }
 }

@@ -1,15 +1,20 @@
 import type { ChainedDecision, DecisionActor } from '../domain/decision-record.js';
+import type { VisibleDecision } from '../domain/visibility.js';
 import type { ObjectHistoryRow } from '../persistence/decision.repository.js';
 import type { RunningObjectRow } from '../persistence/decision-queries.repository.js';
 
-/** The API's JSON for a decision. `seq` is a number: it stays far below 2^53 in any real log. */
+/**
+ * The API's JSON for a decision. `seq` is a number: it stays far below 2^53 in any real log.
+ * `hiddenObjects` only appears when objects of namespaces the caller may not read were cut out.
+ */
 export type DecisionView = Omit<ChainedDecision, 'seq' | 'time' | 'recordedAt'> & {
   seq: number;
   time: string;
   recordedAt: string;
+  hiddenObjects?: number;
 };
 
-export function decisionView(d: ChainedDecision): DecisionView {
+export function decisionView(d: VisibleDecision): DecisionView {
   return {
     id: d.id,
     seq: Number(d.seq),
@@ -34,6 +39,7 @@ export function decisionView(d: ChainedDecision): DecisionView {
     traceparent: d.traceparent,
     prevHash: d.prevHash,
     hash: d.hash,
+    ...(d.hiddenObjects ? { hiddenObjects: d.hiddenObjects } : {}),
   };
 }
 

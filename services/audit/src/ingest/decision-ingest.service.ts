@@ -3,6 +3,7 @@ import type { DeployDecisionRecordedV1 } from '@capstan/events';
 import { CLOCK, type Clock } from '@capstan/platform';
 import { toDecisionRecord } from '../domain/to-decision-record.js';
 import { ID_GENERATOR, type IdGenerator } from '../ids.js';
+import { prepareDecision, type PreparedDecision } from '../persistence/decision-insert.js';
 import { DecisionRepository, type AppendResult } from '../persistence/decision.repository.js';
 
 /**
@@ -38,13 +39,25 @@ export class DecisionIngest {
    * Throws (writing nothing) if any of them cannot be stored: the caller retries them one by one.
    */
   async ingestBatch(events: readonly DeployDecisionRecordedV1[]): Promise<AppendResult[]> {
+    return this.ingestPrepared(this.prepare(events));
+  }
+
+  /**
+   * The part of ingestBatch that needs neither the database nor the chain head: records, their
+   * canonical content, their rows as JSON. A consumer runs it for the next batch while the
+   * previous one is being written.
+   */
+  prepare(events: readonly DeployDecisionRecordedV1[]): PreparedDecision[] {
     const recordedAt = this.clock.now();
-    const records = events.map((event) => toDecisionRecord(event, { id: this.ids.next(), recordedAt }));
-    const results = await this.decisions.appendBatch(records);
-    const recorded = results.filter((r) => r.status === 'recorded').length;
-    this.logger.debug(
-      `batch of ${events.length}: ${recorded} recorded, ${events.length - recorded} duplicate`,
+    return events.map((event) =>
+      prepareDecision(toDecisionRecord(event, { id: this.ids.next(), recordedAt })),
     );
+  }
+
+  async ingestPrepared(batch: readonly PreparedDecision[]): Promise<AppendResult[]> {
+    const results = await this.decisions.appendPrepared(batch);
+    const recorded = results.filter((r) => r.status === 'recorded').length;
+    this.logger.debug(`batch of ${batch.length}: ${recorded} recorded, ${batch.length - recorded} duplicate`);
     return results;
   }
 }

@@ -1,78 +1,101 @@
 import { Prisma } from '@capstan/db';
+import { chainContent } from '../domain/chain.js';
 import type { DecisionRecord } from '../domain/decision-record.js';
+
+/**
+ * A record made ready for the chain before the chain lock is taken: its canonical content (what
+ * the hash covers) and its rows as JSON, everything but the chain position. This is nearly all the
+ * CPU an append costs, and none of it depends on the chain head, so it can run while the previous
+ * batch is still being written (see DecisionStreamConsumer).
+ */
+export interface PreparedDecision {
+  record: DecisionRecord;
+  content: string;
+  /** The decisions row as a JSON object without its closing brace: seq, prev_hash, hash follow. */
+  rowHead: string;
+  /** One JSON object per target, each without its closing brace: decision_seq follows. */
+  targetHeads: string[];
+}
 
 /** A record placed in the chain: its position and links, computed by the app under the chain lock. */
 export interface PlacedDecision {
-  record: DecisionRecord;
+  prepared: PreparedDecision;
   seq: bigint;
   prevHash: string;
   hash: string;
 }
 
-/**
- * The rows of a batch as one JSON document, expanded in SQL by jsonb_to_recordset: one statement
- * and one parameter for any number of rows, no per-row round trips. Values are the ones toRow
- * stores, so fromRow gives back records that hash as these did.
- */
-export function decisionsJson(placed: readonly PlacedDecision[]): string {
-  return JSON.stringify(
-    placed.map(({ record: r, seq, prevHash, hash }) => ({
-      id: r.id,
-      event_id: r.eventId,
-      event_source: r.eventSource,
-      seq: seq.toString(),
-      time: r.time.toISOString(),
-      recorded_at: r.recordedAt.toISOString(),
-      action: r.action,
-      outcome: r.outcome,
-      reason: r.reason,
-      message: r.message,
-      actor_kind: r.actor.kind,
-      actor_name: r.actor.name,
-      actor_email: r.actor.email,
-      actor_evidence: r.actor.evidence,
-      actors: r.actors,
-      source_repository: r.source?.repository ?? null,
-      source_url: r.source?.url ?? null,
-      source_ref: r.source?.ref ?? null,
-      source_revision: r.source?.revision ?? null,
-      source_sha: r.source?.sha ?? null,
-      source_commit_message: r.source?.commitMessage ?? null,
-      source_parents: r.source?.parents ?? [],
-      source_author_name: r.source?.author.name ?? null,
-      source_author_email: r.source?.author.email ?? null,
-      source_committer_name: r.source?.committer.name ?? null,
-      source_committer_email: r.source?.committer.email ?? null,
-      // A JSON null becomes SQL NULL, as Prisma.DbNull does in toRow.
-      image: r.image,
-      cluster: r.cluster,
-      decided_by_kind: r.decidedBy.kind,
-      decided_by_namespace: r.decidedBy.namespace,
-      decided_by_name: r.decidedBy.name,
-      change_set: r.changeSet,
-      evidence: r.evidence,
-      correlation_id: r.correlationId,
-      traceparent: r.traceparent,
-      prev_hash: prevHash,
-      hash,
-    })),
-  );
-}
-
-export function targetsJson(placed: readonly PlacedDecision[]): string {
-  return JSON.stringify(
-    placed.flatMap(({ record, seq }) =>
-      record.targets.map((t) => ({
-        decision_id: record.id,
-        decision_seq: seq.toString(),
+/** Values are the ones toRow stores, so fromRow gives back records that hash as these did. */
+export function prepareDecision(r: DecisionRecord): PreparedDecision {
+  const row = JSON.stringify({
+    id: r.id,
+    event_id: r.eventId,
+    event_source: r.eventSource,
+    time: r.time.toISOString(),
+    recorded_at: r.recordedAt.toISOString(),
+    action: r.action,
+    outcome: r.outcome,
+    reason: r.reason,
+    message: r.message,
+    actor_kind: r.actor.kind,
+    actor_name: r.actor.name,
+    actor_email: r.actor.email,
+    actor_evidence: r.actor.evidence,
+    actors: r.actors,
+    source_repository: r.source?.repository ?? null,
+    source_url: r.source?.url ?? null,
+    source_ref: r.source?.ref ?? null,
+    source_revision: r.source?.revision ?? null,
+    source_sha: r.source?.sha ?? null,
+    source_commit_message: r.source?.commitMessage ?? null,
+    source_parents: r.source?.parents ?? [],
+    source_author_name: r.source?.author.name ?? null,
+    source_author_email: r.source?.author.email ?? null,
+    source_committer_name: r.source?.committer.name ?? null,
+    source_committer_email: r.source?.committer.email ?? null,
+    // A JSON null becomes SQL NULL, as Prisma.DbNull does in toRow.
+    image: r.image,
+    cluster: r.cluster,
+    decided_by_kind: r.decidedBy.kind,
+    decided_by_namespace: r.decidedBy.namespace,
+    decided_by_name: r.decidedBy.name,
+    change_set: r.changeSet,
+    evidence: r.evidence,
+    correlation_id: r.correlationId,
+    traceparent: r.traceparent,
+  });
+  return {
+    record: r,
+    content: chainContent(r),
+    rowHead: row.slice(0, -1),
+    targetHeads: r.targets.map((t) =>
+      JSON.stringify({
+        decision_id: r.id,
         namespace: t.namespace,
         kind: t.kind,
         api_version: t.apiVersion,
         name: t.name,
         action: t.action,
-      })),
+      }).slice(0, -1),
     ),
-  );
+  };
+}
+
+/**
+ * The rows of a batch as one JSON document, expanded in SQL by jsonb_to_recordset: one statement
+ * and one parameter for any number of rows, no per-row round trips. Only the chain fields are
+ * written here, under the lock; hashes and seqs are hex digits and digits, nothing to escape.
+ */
+export function decisionsJson(placed: readonly PlacedDecision[]): string {
+  return `[${placed
+    .map((p) => `${p.prepared.rowHead},"seq":${p.seq},"prev_hash":"${p.prevHash}","hash":"${p.hash}"}`)
+    .join(',')}]`;
+}
+
+export function targetsJson(placed: readonly PlacedDecision[]): string {
+  return `[${placed
+    .flatMap((p) => p.prepared.targetHeads.map((head) => `${head},"decision_seq":${p.seq}}`))
+    .join(',')}]`;
 }
 
 /**

@@ -3,6 +3,7 @@ import { Prisma, type PrismaClient } from '@capstan/db';
 import type { ChainedDecision } from '../domain/decision-record.js';
 import type { DecisionFilter, DeciderKey, Page } from '../domain/decision-query.js';
 import { decisionPageSql } from './decision-page.sql.js';
+import { decisionsBySeq, decisionsOfPage, type DecisionSelectRow } from './decision-select.sql.js';
 import { fromRow } from './decision-row.js';
 import { PRISMA } from './prisma.provider.js';
 
@@ -39,13 +40,9 @@ export class DecisionQueries {
    * express, e.g. start from decision_targets), then the decisions themselves by seq.
    */
   async list(filter: DecisionFilter, page: Page): Promise<ChainedDecision[]> {
-    const seqs = await this.prisma.$queryRaw<{ seq: bigint }[]>(decisionPageSql(filter, page));
-    if (seqs.length === 0) return [];
-    const rows = await this.prisma.decision.findMany({
-      where: { seq: { in: seqs.map((r) => r.seq) } },
-      orderBy: { seq: 'desc' },
-      include: { targets: true },
-    });
+    const rows = await this.prisma.$queryRaw<DecisionSelectRow[]>(
+      decisionsOfPage(decisionPageSql(filter, page)),
+    );
     return rows.map(fromRow);
   }
 
@@ -134,10 +131,7 @@ export class DecisionQueries {
        LIMIT ${limit}`;
     if (rows.length === 0) return [];
     const seqs = [...new Set(rows.flatMap((r) => [r.applied_seq, r.current_seq]))];
-    const decisions = await this.prisma.decision.findMany({
-      where: { seq: { in: seqs } },
-      include: { targets: true },
-    });
+    const decisions = await this.prisma.$queryRaw<DecisionSelectRow[]>(decisionsBySeq(seqs));
     const bySeq = new Map(decisions.map((d) => [d.seq, fromRow(d)]));
     return rows.flatMap((r) => {
       const lastApplied = bySeq.get(r.applied_seq);

@@ -1,7 +1,6 @@
 import { Prisma } from '@capstan/db';
 import type { ChainedDecision, DecisionRecord, JsonValue } from '../domain/decision-record.js';
-
-type DecisionRow = Prisma.DecisionGetPayload<{ include: { targets: true } }>;
+import type { DecisionSelectRow } from './decision-select.sql.js';
 
 /** The columns for a record; `seq` is left to the identity column. */
 export function toRow(
@@ -51,7 +50,7 @@ export function toRow(
 }
 
 /** The inverse of toRow: must give back a record that hashes exactly as the one appended. */
-export function fromRow(row: DecisionRow): ChainedDecision {
+export function fromRow(row: DecisionSelectRow): ChainedDecision {
   const hasSource = row.sourceSha !== null;
   return {
     id: row.id,

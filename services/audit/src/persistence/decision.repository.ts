@@ -1,15 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Prisma, type PrismaClient } from '@capstan/db';
-import { chainHash, GENESIS_HASH, type ChainLink } from '../domain/chain.js';
+import { GENESIS_HASH, linkHash, type ChainLink } from '../domain/chain.js';
 import type { ChainedDecision, DecisionRecord } from '../domain/decision-record.js';
 import type { ObjectRefKey, Page } from '../domain/decision-query.js';
 import { fromRow } from './decision-row.js';
+import { decisionColumns, type DecisionSelectRow } from './decision-select.sql.js';
 import {
   decisionsJson,
   insertDecisions,
   insertTargets,
+  prepareDecision,
   targetsJson,
   type PlacedDecision,
+  type PreparedDecision,
 } from './decision-insert.js';
 import { PRISMA } from './prisma.provider.js';
 
@@ -48,39 +51,49 @@ export class DecisionRepository {
   /**
    * Appends many records in ONE transaction under the chain lock, chained in the order given;
    * one result per record, in that order. Idempotent by event id, within the batch and against
-   * the log: a repeat is `duplicate` with the seq it already has. Hashes are computed here, by the
-   * pure chain code, from the head read under the lock; rows go in with two set-based INSERTs.
+   * the log: a repeat is `duplicate` with the seq it already has.
    */
   async appendBatch(records: readonly DecisionRecord[]): Promise<AppendResult[]> {
-    if (records.length === 0) return [];
+    return this.appendPrepared(records.map(prepareDecision));
+  }
+
+  /**
+   * appendBatch for records prepared beforehand (prepareDecision: canonical content and row JSON,
+   * the CPU-heavy part). Under the lock only the head is read, each hash is one sha256 over the
+   * head's hash and the prepared content, and the rows go in with two set-based INSERTs.
+   */
+  async appendPrepared(batch: readonly PreparedDecision[]): Promise<AppendResult[]> {
+    if (batch.length === 0) return [];
     return this.prisma.$transaction(
       async (tx) => {
         await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`;
-        const eventIds = JSON.stringify([...new Set(records.map((r) => r.eventId))]);
-        const existing = await tx.$queryRaw<{ event_id: string; seq: bigint }[]>`
-          SELECT event_id, seq FROM decisions
-           WHERE event_id IN (SELECT jsonb_array_elements_text(${eventIds}::jsonb))`;
-        const [head] = await tx.$queryRaw<{ seq: bigint; hash: string }[]>`
-          SELECT seq, hash FROM decisions ORDER BY seq DESC LIMIT 1`;
+        const eventIds = [...new Set(batch.map((p) => p.record.eventId))];
+        // One round trip for both: what is already recorded, and the head to chain onto.
+        const found = await tx.$queryRaw<{ event_id: string | null; seq: bigint; hash: string }[]>`
+          (SELECT NULL AS event_id, seq, hash FROM decisions ORDER BY seq DESC LIMIT 1)
+          UNION ALL
+          SELECT event_id, seq, hash FROM decisions WHERE event_id = ANY(${eventIds}::text[])`;
+        const head = found.find((f) => f.event_id === null);
 
-        const known = new Map<string, bigint>(existing.map((e) => [e.event_id, e.seq]));
+        const known = new Map<string, bigint>();
+        for (const f of found) if (f.event_id !== null) known.set(f.event_id, f.seq);
         const placed: PlacedDecision[] = [];
         let seq = head?.seq ?? 0n;
         let prevHash = head?.hash ?? GENESIS_HASH;
-        const results = records.map((record): AppendResult => {
-          const already = known.get(record.eventId);
+        const results = batch.map((prepared): AppendResult => {
+          const already = known.get(prepared.record.eventId);
           if (already !== undefined) return { status: 'duplicate', seq: already };
           seq += 1n;
-          const hash = chainHash(prevHash, record);
-          placed.push({ record, seq, prevHash, hash });
-          known.set(record.eventId, seq);
+          const hash = linkHash(prevHash, prepared.content);
+          placed.push({ prepared, seq, prevHash, hash });
+          known.set(prepared.record.eventId, seq);
           prevHash = hash;
           return { status: 'recorded', seq, hash };
         });
         if (placed.length === 0) return results;
 
         await tx.$executeRaw(insertDecisions(decisionsJson(placed)));
-        if (placed.some((p) => p.record.targets.length > 0))
+        if (placed.some((p) => p.prepared.targetHeads.length > 0))
           await tx.$executeRaw(insertTargets(targetsJson(placed)));
         // Keeps the identity sequence in step with the explicit numbers, so an INSERT that leaves
         // seq to its default (a tool, a test) continues after the head instead of colliding.
@@ -99,24 +112,24 @@ export class DecisionRepository {
   async objectHistory(object: ObjectRefKey, page: Page): Promise<ObjectHistoryRow[]> {
     const before =
       page.beforeSeq === undefined ? Prisma.empty : Prisma.sql`AND decision_seq < ${page.beforeSeq}`;
-    const touches = await this.prisma.$queryRaw<
-      { decision_seq: bigint; api_version: string; action: string | null }[]
+    // One statement: the touches by the index, then each one's decision (by decisions_seq_key).
+    const rows = await this.prisma.$queryRaw<
+      (DecisionSelectRow & { touchApiVersion: string; touchAction: string | null })[]
     >`
-      SELECT DISTINCT ON (decision_seq) decision_seq, api_version, action
-        FROM decision_targets
-       WHERE namespace = ${object.namespace} AND kind = ${object.kind} AND name = ${object.name} ${before}
-       ORDER BY decision_seq DESC, api_version
-       LIMIT ${page.limit}`;
-    if (touches.length === 0) return [];
-    const decisions = await this.prisma.decision.findMany({
-      where: { seq: { in: touches.map((t) => t.decision_seq) } },
-      include: { targets: true },
-    });
-    const bySeq = new Map(decisions.map((d) => [d.seq, fromRow(d)]));
-    return touches.flatMap((t) => {
-      const decision = bySeq.get(t.decision_seq);
-      return decision ? [{ decision, apiVersion: t.api_version, objectAction: t.action }] : [];
-    });
+      WITH touches AS (
+        SELECT DISTINCT ON (decision_seq) decision_seq, api_version, action
+          FROM decision_targets
+         WHERE namespace = ${object.namespace} AND kind = ${object.kind} AND name = ${object.name} ${before}
+         ORDER BY decision_seq DESC, api_version
+         LIMIT ${page.limit})
+      SELECT ${decisionColumns}, touches.api_version AS "touchApiVersion", touches.action AS "touchAction"
+        FROM touches JOIN decisions d ON d.seq = touches.decision_seq
+       ORDER BY touches.decision_seq DESC`;
+    return rows.map((row) => ({
+      decision: fromRow(row),
+      apiVersion: row.touchApiVersion,
+      objectAction: row.touchAction,
+    }));
   }
 
   /** A batch of chain links in seq order, after `afterSeq`, for verification. */

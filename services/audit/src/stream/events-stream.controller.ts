@@ -13,7 +13,7 @@ import {
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { scopesOf, type Caller } from '../auth/access.js';
-import { AuditAuth } from '../auth/audit-auth.service.js';
+import { AuditAuth, type ReadableNamespaces } from '../auth/audit-auth.service.js';
 import { BearerAuthGuard, CurrentCaller } from '../auth/bearer-auth.guard.js';
 import {
   badParameter,
@@ -23,6 +23,7 @@ import {
   timestampParam,
   ZodParamsPipe,
 } from '../http/query-validation.js';
+import { visibleTo } from '../http/visible.js';
 import { auditCloudEvent } from '../subscriptions/payload.js';
 import { DecisionFeed } from './decision-feed.repository.js';
 import { resumePoint, SSE_HEARTBEAT, sseFrame } from './sse.js';
@@ -83,6 +84,8 @@ export class EventsStreamController implements BeforeApplicationShutdown {
     @Res() res: Response,
   ): Promise<void> {
     await this.auth.requireAny(caller, scopesOf([query.namespace]));
+    // Decisions spanning namespaces come with the other namespaces' objects cut out.
+    const readable = await this.auth.readable(caller);
     const { lastEventId, ...filter } = query;
     const resume = resumePoint(lastEventIdHeader ?? lastEventId);
     if (resume === null) throw badParameter('lastEventId', 'must be a decision seq this stream sent');
@@ -112,6 +115,7 @@ export class EventsStreamController implements BeforeApplicationShutdown {
     try {
       await this.follow(
         res,
+        readable,
         filter,
         cursor,
         () => open,
@@ -129,6 +133,7 @@ export class EventsStreamController implements BeforeApplicationShutdown {
 
   private async follow(
     res: Response,
+    readable: ReadableNamespaces,
     filter: Omit<StreamQuery, 'lastEventId'>,
     from: bigint,
     isOpen: () => boolean,
@@ -138,7 +143,7 @@ export class EventsStreamController implements BeforeApplicationShutdown {
     let lastWrite = Date.now();
     while (isOpen()) {
       const batch = await this.feed.after(cursor, filter, BATCH);
-      for (const d of batch) {
+      for (const d of await visibleTo(readable, batch)) {
         res.write(
           sseFrame({ id: d.seq.toString(), event: 'decision', data: JSON.stringify(auditCloudEvent(d)) }),
         );

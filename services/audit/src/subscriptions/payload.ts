@@ -1,5 +1,6 @@
 import { toCDEvent, type CDEvent, type DecisionFacts } from '@capstan/events';
 import type { ChainedDecision } from '../domain/decision-record.js';
+import type { VisibleDecision } from '../domain/visibility.js';
 import { decisionView, type DecisionView } from '../http/views.js';
 import type { SubscriptionFormat } from './subscription.js';
 
@@ -25,7 +26,7 @@ export interface AuditDecisionCloudEvent {
  * The decision as a CloudEvent. The id is the original decision event's id, so a replayed
  * delivery carries the same id and receivers can deduplicate.
  */
-export function auditCloudEvent(d: ChainedDecision): AuditDecisionCloudEvent {
+export function auditCloudEvent(d: VisibleDecision): AuditDecisionCloudEvent {
   return {
     specversion: '1.0',
     id: d.eventId,
