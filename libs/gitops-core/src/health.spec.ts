@@ -7,6 +7,17 @@ const obj = (yaml: string) => parse(yaml) as LiveObject;
 const status = (yaml: string) => healthOf(obj(yaml)).status;
 
 describe('healthOf', () => {
+  it('Pod: a run-to-completion pod (a Helm hook) is current once it succeeded', () => {
+    const base = 'apiVersion: v1\nkind: Pod\nmetadata: {name: migrate}\n';
+    assert.equal(status(`${base}status: {phase: Pending}`), 'InProgress');
+    assert.equal(status(`${base}status: {phase: Succeeded}`), 'Current');
+    assert.equal(status(`${base}status: {phase: Failed, reason: Error}`), 'Failed');
+    assert.equal(
+      status(`${base}status: {phase: Running, conditions: [{type: Ready, status: "True"}]}`),
+      'Current',
+    );
+  });
+
   it('Deployment: current only when every replica is updated and available', () => {
     const base = `apiVersion: apps/v1
 kind: Deployment

@@ -48,6 +48,8 @@ export function healthOf(o: LiveObject): Health {
       return daemonSetHealth(status, generation, observed);
     case 'Job':
       return jobHealth(spec, status);
+    case 'Pod':
+      return podHealth(status);
     case 'Service':
       return serviceHealth(spec, status);
     case 'CustomResourceDefinition':
@@ -128,6 +130,18 @@ function jobHealth(spec: Record<string, unknown>, status: Record<string, unknown
   if (conditions.some((c) => c.type === 'Complete' && c.status === 'True')) return current('Job completed');
   if (spec['suspend'] === true) return current('Job is suspended');
   return progressing(`Job in progress: ${num(status['succeeded']) ?? 0} succeeded`);
+}
+
+/** A Pod that runs to completion (a Helm hook) is done when it succeeded; others when Ready. */
+function podHealth(status: Record<string, unknown>): Health {
+  const phase = typeof status['phase'] === 'string' ? status['phase'] : 'Pending';
+  if (phase === 'Succeeded') return current('Pod succeeded');
+  if (phase === 'Failed') {
+    const why = [status['reason'], status['message']].filter((v) => typeof v === 'string').join(': ');
+    return failed(`Pod failed${why ? `: ${why}` : ''}`);
+  }
+  const ready = conditionsOf(status).some((c) => c.type === 'Ready' && c.status === 'True');
+  return ready ? current('Pod is ready') : progressing(`Pod is ${phase}`);
 }
 
 function serviceHealth(spec: Record<string, unknown>, status: Record<string, unknown>): Health {

@@ -25,6 +25,12 @@ export interface ApplyOptions {
   force?: boolean;
   /** Wait this long for new CRDs to be Established before applying their custom resources. */
   crdEstablishTimeoutMs?: number;
+  /**
+   * Runs once CRDs and Namespaces exist and before anything else is written, with the plan of
+   * the whole set: Helm's pre-install hooks go here (they need their namespace, and must finish
+   * before the release's objects). Throwing stops the apply there.
+   */
+  afterDefinitions?: (planned: readonly PlannedChange[]) => Promise<void>;
 }
 
 export interface ApplyResult {
@@ -109,7 +115,12 @@ export class ServerSideApplier {
     const planned = await this.plan(objects, options);
     const changeSet: ChangeSetEntry[] = [];
     const applied: KubeObject[] = [];
+    let beforeRest = options.afterDefinitions;
     for (const { stage, items } of planStages(planned.map((p) => ({ ...p, object: p.item.object })))) {
+      if (stage !== 'definitions' && beforeRest) {
+        await beforeRest(planned);
+        beforeRest = undefined;
+      }
       // Deferred objects waited for this set's CRDs and Namespaces, which exist from here on.
       const ready = await Promise.all(
         items.map((p) => (p.action === 'deferred' ? this.replan(p, options) : Promise.resolve(p))),
@@ -124,6 +135,7 @@ export class ServerSideApplier {
           options.crdEstablishTimeoutMs ?? 30_000,
         );
     }
+    await beforeRest?.(planned);
     return { changeSet, applied };
   }
 
@@ -217,6 +229,11 @@ export class ServerSideApplier {
     } catch (e) {
       return { ok: false, failure: failureOf(item.object, item.origin, e) };
     }
+  }
+
+  /** The object as apply would send it: labels stamped, namespace resolved by the kind's scope. */
+  resolve(object: KubeObject, options: ApplyOptions): Promise<KubeObject> {
+    return this.prepare(object, options);
   }
 
   private async prepare(object: KubeObject, options: ApplyOptions): Promise<KubeObject> {

@@ -5,6 +5,8 @@ import type { ObjectApi } from './object-api.js';
 export interface ObjectHealth {
   object: string;
   health: Health;
+  /** Of the object judged, so a newer judgement from a watch is not overwritten by an older read. */
+  resourceVersion?: string;
 }
 
 export interface HealthReport {
@@ -25,7 +27,12 @@ export class HealthChecker {
       objects.map(async (o) => {
         try {
           const live = (await this.api.read(o)) as unknown as LiveObject;
-          return { object: describeObject(o), health: healthOf(live) };
+          const resourceVersion = (live.metadata as { resourceVersion?: string }).resourceVersion;
+          return {
+            object: describeObject(o),
+            health: healthOf(live),
+            ...(resourceVersion === undefined ? {} : { resourceVersion }),
+          };
         } catch (e) {
           if (isNotFound(e))
             return {

@@ -23,6 +23,8 @@ import { SharedTreeMirror } from './shared-tree-mirror.js';
 import { SyncLifecycle } from './sync-lifecycle.js';
 import { CommitConsumer } from './commit.consumer.js';
 import { driftProviders } from './drift/providers.js';
+import { HealthWaiter } from './health/health-waiter.js';
+import { HookRunner } from './hooks/hook-runner.js';
 
 @Module({})
 export class ReconcilerModule {
@@ -60,6 +62,13 @@ export class ReconcilerModule {
         { provide: Pruner, useValue: new Pruner(ObjectApi.fromKubeConfig(kc)) },
         { provide: HealthChecker, useValue: new HealthChecker(ObjectApi.fromKubeConfig(kc)) },
         { provide: ArtifactCache, inject: [GitMirror], useFactory: (m: GitMirror) => new ArtifactCache(m) },
+        HealthWaiter,
+        {
+          provide: HookRunner,
+          inject: [ServerSideApplier, HealthChecker],
+          useFactory: (applier: ServerSideApplier, health: HealthChecker) =>
+            new HookRunner(ObjectApi.fromKubeConfig(kc), applier, health),
+        },
         SyncLifecycle,
         ...busProviders(bus),
         SyncReconciler,

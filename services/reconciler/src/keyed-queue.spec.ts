@@ -34,4 +34,28 @@ describe('KeyedQueue', () => {
     );
     assert.equal(await q.run('k', () => Promise.resolve(42)), 42);
   });
+
+  it('lets a waiting task step aside so other keys run, without running its own key twice', async () => {
+    const q = new KeyedQueue(1);
+    const log: string[] = [];
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const first = q.run('a', async (slot) => {
+      log.push('a1 applied');
+      await slot.aside(() => gate);
+      log.push('a1 healthy');
+    });
+    const second = q.run('a', () => {
+      log.push('a2');
+      return Promise.resolve();
+    });
+    // With the only slot given back, b runs while a1 waits; a2 still waits for a1.
+    await q.run('b', () => {
+      log.push('b');
+      return Promise.resolve();
+    });
+    release();
+    await Promise.all([first, second]);
+    assert.deepEqual(log, ['a1 applied', 'b', 'a1 healthy', 'a2']);
+  });
 });

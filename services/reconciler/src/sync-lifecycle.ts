@@ -2,14 +2,7 @@ import type { FetchOptions } from '@capstan/git';
 import { Inject, Injectable } from '@nestjs/common';
 import type { ChangeSetEntry } from '@capstan/events';
 import { CLOCK, type Clock } from '@capstan/platform';
-import {
-  CapstanResources,
-  HealthChecker,
-  Pruner,
-  isNotFound,
-  type Sync,
-  type SyncStatus,
-} from '@capstan/kube';
+import { CapstanResources, Pruner, isNotFound, type Sync, type SyncStatus } from '@capstan/kube';
 import {
   RECONCILE_REQUESTED_AT,
   inventoryEntry,
@@ -23,8 +16,11 @@ import { ArtifactCache } from './artifact-cache.js';
 import { dependencyBlocker } from './domain/dependencies.js';
 import { describeUnhealthy, type HealthOutcome } from './domain/outcome.js';
 import { ownerLabels } from './domain/ownership.js';
+import { HealthWaiter } from './health/health-waiter.js';
+import type { Slot } from './keyed-queue.js';
 
-const DEFAULT_TIMEOUT = '5m';
+/** spec.timeout when unset: how long health and Helm hooks may take. */
+export const DEFAULT_TIMEOUT = '5m';
 
 /** A dependency is not Ready yet: the Sync is retried shortly, nothing is applied meanwhile. */
 export class DependencyNotReadyError extends Error {
@@ -45,7 +41,7 @@ export class SyncLifecycle {
     private readonly resources: CapstanResources,
     private readonly artifacts: ArtifactCache,
     private readonly pruner: Pruner,
-    private readonly health: HealthChecker,
+    private readonly health: HealthWaiter,
     @Inject(CLOCK) private readonly clock: Clock,
   ) {}
 
@@ -88,9 +84,16 @@ export class SyncLifecycle {
   /**
    * With spec.wait, waits for every applied object to be healthy within spec.timeout, keeping
    * Ready=False (Progressing) and Reconciling=True in status meanwhile, naming what it waits for.
+   * Waiting is not work: the reconcile gives its queue slot back meanwhile.
    */
-  async waitHealthy(sync: Sync, changeSet: readonly ChangeSetEntry[]): Promise<HealthOutcome | undefined> {
-    if (!sync.spec.wait) return undefined;
+  async waitHealthy(
+    sync: Sync,
+    changeSet: readonly ChangeSetEntry[],
+    slot?: Slot,
+    { always = false }: { always?: boolean } = {},
+  ): Promise<HealthOutcome | undefined> {
+    // `always`: Helm post-* hooks wait for their release's health even without spec.wait.
+    if (!sync.spec.wait && !always) return undefined;
     const refs = changeSet
       .filter((c) => c.action !== 'skipped' && c.action !== 'deleted')
       .map((c) => ({
@@ -99,24 +102,26 @@ export class SyncLifecycle {
         metadata: { name: c.name, ...(c.namespace ? { namespace: c.namespace } : {}) },
       }));
     const timeout = parseDuration(sync.spec.timeout ?? DEFAULT_TIMEOUT);
-    const report = await this.health.waitHealthy(refs, timeout, async (unhealthy) => {
-      const outcome = { healthy: false, timedOut: false, unhealthy: unhealthy.map(flatten) };
-      const message = `waiting for ${describeUnhealthy(outcome)}`;
-      const now = this.clock.now();
-      const gen =
-        sync.metadata.generation === undefined ? {} : { observedGeneration: sync.metadata.generation };
-      let conditions: Condition[] = setCondition(
-        sync.status?.conditions ?? [],
-        { type: 'Ready', status: 'False', reason: 'Progressing', message, ...gen },
-        now,
-      );
-      conditions = setCondition(
-        conditions,
-        { type: 'Reconciling', status: 'True', reason: 'Progressing', message, ...gen },
-        now,
-      );
-      await this.resources.patchStatus('Sync', sync.metadata.namespace, sync.metadata.name, { conditions });
-    });
+    const wait = () =>
+      this.health.waitHealthy(refs, timeout, async (unhealthy) => {
+        const outcome = { healthy: false, timedOut: false, unhealthy: unhealthy.map(flatten) };
+        const message = `waiting for ${describeUnhealthy(outcome)}`;
+        const now = this.clock.now();
+        const gen =
+          sync.metadata.generation === undefined ? {} : { observedGeneration: sync.metadata.generation };
+        let conditions: Condition[] = setCondition(
+          sync.status?.conditions ?? [],
+          { type: 'Ready', status: 'False', reason: 'Progressing', message, ...gen },
+          now,
+        );
+        conditions = setCondition(
+          conditions,
+          { type: 'Reconciling', status: 'True', reason: 'Progressing', message, ...gen },
+          now,
+        );
+        await this.resources.patchStatus('Sync', sync.metadata.namespace, sync.metadata.name, { conditions });
+      });
+    const report = slot ? await slot.aside(wait) : await wait();
     return { healthy: report.healthy, timedOut: report.timedOut, unhealthy: report.unhealthy.map(flatten) };
   }
 

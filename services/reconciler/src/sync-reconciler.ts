@@ -1,18 +1,26 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
-import type { CommitVerification, GitSource } from '@capstan/events';
+import type { ChangeSetEntry, CommitVerification, GitSource } from '@capstan/events';
 import { Bus } from '@capstan/messaging';
 import { CLOCK, type Clock } from '@capstan/platform';
 import { GitContentError, GitMirror } from '@capstan/git';
-import { ApplyRejectedError, CapstanResources, ServerSideApplier, type Sync } from '@capstan/kube';
+import {
+  ApplyRejectedError,
+  CapstanResources,
+  ServerSideApplier,
+  type ApplyOptions,
+  type Sync,
+} from '@capstan/kube';
 import {
   ManifestError,
+  describeObject,
+  parseDuration,
   readyConditions,
   reconcilingConditions,
   type SourcedObject,
 } from '@capstan/gitops-core';
-import { RenderError } from '@capstan/render';
+import { RenderError, type HookGroups } from '@capstan/render';
 import { RECONCILER_CONFIG, type ReconcilerConfig } from './config.js';
 import { SyncBuilder } from './build/sync-builder.js';
 import { DriftMonitor } from './drift/drift-monitor.js';
@@ -28,6 +36,10 @@ import { SyncLifecycle } from './sync-lifecycle.js';
 import { ownerLabels } from './domain/ownership.js';
 import { SourceSettingsReader, type SourceSettings } from './source-settings.js';
 import { verificationGate } from './domain/verification.js';
+import type { Slot } from './keyed-queue.js';
+import { HookFailedError, HookRunner } from './hooks/hook-runner.js';
+import { hooksToRun, releasePhases, type ReleasePhase } from './hooks/hook-selection.js';
+import { DEFAULT_TIMEOUT } from './sync-lifecycle.js';
 
 export interface ReconcileTrigger {
   /** Stable id of the cause (commit event id, spec generation): one decision per trigger. */
@@ -64,6 +76,7 @@ export class SyncReconciler {
     private readonly drift: DriftMonitor,
     private readonly lifecycle: SyncLifecycle,
     private readonly sources: SourceSettingsReader,
+    private readonly hooks: HookRunner,
   ) {
     this.results = new Counter({
       name: 'capstan_reconcile_total',
@@ -79,7 +92,8 @@ export class SyncReconciler {
     });
   }
 
-  async reconcile(sync: Sync, trigger: ReconcileTrigger): Promise<ReconcileOutcome> {
+  /** `slot`, from the reconcile queue, is given back while the reconcile only waits for health. */
+  async reconcile(sync: Sync, trigger: ReconcileTrigger, slot?: Slot): Promise<ReconcileOutcome> {
     const { namespace, name } = sync.metadata;
     const revision = trigger.source.revision;
     const generation = sync.metadata.generation;
@@ -103,7 +117,7 @@ export class SyncReconciler {
         : undefined);
     const gate = verificationGate(sync.spec, verification);
     const outcome: ReconcileOutcome = gate.ok
-      ? await this.phases(sync, trigger, settings)
+      ? await this.phases(sync, trigger, settings, slot)
       : { kind: 'failed', reason: gate.reason, message: gate.message, failures: [{ message: gate.message }] };
     if (outcome.kind === 'failed' && !isTerminal(outcome.reason)) {
       await this.finalizeStatus(sync, trigger, outcome);
@@ -134,6 +148,7 @@ export class SyncReconciler {
     sync: Sync,
     trigger: ReconcileTrigger,
     settings: SourceSettings,
+    slot: Slot | undefined,
   ): Promise<ReconcileOutcome> {
     const { url, sha } = trigger.source;
     try {
@@ -147,22 +162,23 @@ export class SyncReconciler {
       };
     }
     let objects: SourcedObject[];
+    let hooks: HookGroups;
     try {
-      objects = await this.timed('build', async () => {
+      ({ objects, hooks } = await this.timed('build', async () => {
         const rendered = await this.builder.build({
           url,
           sha,
           path: sync.spec.path,
           defaultNamespace: sync.spec.targetNamespace ?? 'default',
           ...(settings.ignore ? { ignore: settings.ignore } : {}),
+          // Flux v1 charts on another ref of this repository need its name and credentials.
+          revision: trigger.source.revision,
+          ...(settings.fetch.credentials ? { credentials: settings.fetch.credentials } : {}),
         });
-        // Helm hooks keep Helm's order around the releases' objects: pre-install/pre-upgrade
-        // hooks first, post-install/post-upgrade hooks last, each group by hook weight. Waiting
-        // for each hook to finish (and for the release to be healthy before post hooks) belongs
-        // to the apply sequence, which applies this list in stages.
         // Opted-out objects go along so the applier reports them `skipped` and prune keeps them.
-        return [...rendered.hooks.pre, ...rendered.objects, ...rendered.hooks.post, ...rendered.skipped];
-      });
+        // Helm hooks run around the apply (see applyWithHooks), never as part of it.
+        return { objects: [...rendered.objects, ...rendered.skipped], hooks: rendered.hooks };
+      }));
     } catch (e) {
       // Bad content in the commit: each error names the file (and document where there is one).
       if (e instanceof RenderError || e instanceof ManifestError || e instanceof GitContentError) {
@@ -181,23 +197,65 @@ export class SyncReconciler {
         failures: [{ message: messageOf(e) }],
       };
     }
+    const options: ApplyOptions = {
+      fieldManager: this.config.FIELD_MANAGER,
+      defaultNamespace: sync.spec.targetNamespace ?? 'default',
+      ...(sync.spec.targetNamespace ? { targetNamespace: sync.spec.targetNamespace } : {}),
+      force: sync.spec.force === true,
+      labels: ownerLabels(sync.metadata),
+    };
     try {
-      const result = await this.timed('apply', () =>
-        this.applier.apply(objects, {
-          fieldManager: this.config.FIELD_MANAGER,
-          defaultNamespace: sync.spec.targetNamespace ?? 'default',
-          ...(sync.spec.targetNamespace ? { targetNamespace: sync.spec.targetNamespace } : {}),
-          force: sync.spec.force === true,
-          labels: ownerLabels(sync.metadata),
-        }),
-      );
+      // Helm's order: pre-install/pre-upgrade hooks run (Jobs to completion) once Namespaces and
+      // CRDs exist and before the release's other objects; post-* hooks once those are healthy.
+      // Only a release that changes runs its hooks (see releasePhases).
+      const timeout = parseDuration(sync.spec.timeout ?? DEFAULT_TIMEOUT);
+      const ran: ChangeSetEntry[] = [];
+      let phases = new Map<string, ReleasePhase>();
+      const withHooks: ApplyOptions =
+        hooks.pre.length + hooks.post.length === 0
+          ? options
+          : {
+              ...options,
+              afterDefinitions: async (planned) => {
+                phases = releasePhases(planned);
+                const pre = hooksToRun(hooks.pre, 'pre', phases);
+                ran.push(...(await this.timed('hooks', () => this.hooks.run(pre, options, timeout))));
+              },
+            };
+      const result = await this.timed('apply', () => this.applier.apply(objects, withHooks));
       this.drift.track(sync, objects, result.changeSet);
       const pruned = await this.timed('prune', () =>
         this.lifecycle.prune(sync, this.lifecycle.inventoryOf(result.changeSet)),
       );
-      const health = await this.timed('health', () => this.lifecycle.waitHealthy(sync, result.changeSet));
-      return { kind: 'applied', changeSet: result.changeSet, pruned, ...(health ? { health } : {}) };
+      const post = hooksToRun(hooks.post, 'post', phases);
+      const health = await this.timed('health', () =>
+        this.lifecycle.waitHealthy(sync, result.changeSet, slot, { always: post.length > 0 }),
+      );
+      if (post.length > 0 && health?.healthy)
+        ran.push(...(await this.timed('hooks', () => this.hooks.run(post, options, timeout))));
+      return {
+        kind: 'applied',
+        changeSet: result.changeSet,
+        pruned,
+        ...(ran.length > 0 ? { hooks: ran } : {}),
+        ...(health ? { health } : {}),
+      };
     } catch (e) {
+      if (e instanceof HookFailedError) {
+        return {
+          kind: 'failed',
+          reason: 'HookFailed',
+          message: e.message,
+          failures: [
+            {
+              object: describeObject(e.hook.object),
+              file: e.hook.origin.file,
+              document: e.hook.origin.document,
+              message: e.detail,
+            },
+          ],
+        };
+      }
       if (e instanceof ApplyRejectedError) {
         return {
           kind: 'failed',

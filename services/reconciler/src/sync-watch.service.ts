@@ -100,7 +100,7 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
     // starts, so a second request for the same commit joins it instead of reconciling twice.
     const waiting = this.waiting.get(key);
     if (waiting && waiting.sha === trigger.source.sha) return waiting.done;
-    const done = this.queue.run(key, async () => {
+    const done = this.queue.run(key, async (slot) => {
       if (this.waiting.get(key)?.done === done) this.waiting.delete(key);
       let sync: Sync;
       try {
@@ -111,7 +111,7 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
       }
       if (sync.spec.suspend) return;
       try {
-        await this.reconciler.reconcile(sync, trigger);
+        await this.reconciler.reconcile(sync, trigger, slot);
       } catch (e) {
         // Not a failure of this trigger: the watch tries again soon, whatever caused the run.
         if (!(e instanceof DependencyNotReadyError)) throw e;

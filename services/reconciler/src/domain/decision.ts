@@ -37,21 +37,23 @@ export function decisionFor(ctx: DecisionContext, outcome: ReconcileOutcome): De
     source: ctx.source,
     decidedAt: ctx.now.toISOString(),
   };
+  // Hooks that ran are part of what this decision did, listed first as they ran first.
+  const changeSet = outcome.kind === 'applied' ? [...(outcome.hooks ?? []), ...outcome.changeSet] : [];
   const data =
     outcome.kind === 'applied'
       ? DeployDecisionV1Data.parse({
           ...base,
           action: 'applied',
-          outcome: outcome.changeSet.every((c) => c.action === 'unchanged') ? 'noop' : 'succeeded',
+          outcome: changeSet.every((c) => c.action === 'unchanged') ? 'noop' : 'succeeded',
           reason: 'ReconciliationSucceeded',
-          message: `applied revision ${ctx.source.revision}: ${summarize(outcome.changeSet)}`,
-          targets: outcome.changeSet.map(({ apiVersion, kind, namespace, name }) => ({
+          message: `applied revision ${ctx.source.revision}: ${summarize(changeSet)}`,
+          targets: changeSet.map(({ apiVersion, kind, namespace, name }) => ({
             apiVersion,
             kind,
             namespace,
             name,
           })),
-          changeSet: outcome.changeSet,
+          changeSet,
         })
       : DeployDecisionV1Data.parse({
           ...base,

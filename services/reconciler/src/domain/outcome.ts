@@ -1,7 +1,8 @@
 import type { ChangeSetEntry } from '@capstan/events';
 
 /** Why a reconcile failed. Closed set: status reasons and decision reasons come from here. */
-export type FailureReason = 'ArtifactFailed' | 'BuildFailed' | 'ApplyFailed' | 'CommitNotVerified';
+export type FailureReason =
+  'ArtifactFailed' | 'BuildFailed' | 'ApplyFailed' | 'HookFailed' | 'CommitNotVerified';
 
 /** Health of the applied objects when the Sync waits for them (spec.wait). */
 export interface HealthOutcome {
@@ -16,6 +17,8 @@ export type ReconcileOutcome =
       changeSet: ChangeSetEntry[];
       /** What pruning did: deleted entries, and stale objects it left alone (skipped). */
       pruned?: ChangeSetEntry[];
+      /** Helm hooks run, in order; recorded in the decision, never in the inventory. */
+      hooks?: ChangeSetEntry[];
       /** Every object of the set, skipped ones included, so opting out is never a prune. */
       inventory?: { id: string; v: string }[];
       /** Undefined when the Sync does not wait for health. */
@@ -33,6 +36,7 @@ export function isTerminal(reason: FailureReason): boolean {
   switch (reason) {
     case 'BuildFailed':
     case 'ApplyFailed':
+    case 'HookFailed':
     case 'CommitNotVerified':
       return true;
     case 'ArtifactFailed':

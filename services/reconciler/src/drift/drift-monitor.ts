@@ -28,6 +28,7 @@ import {
   type DriftPolicy,
 } from './drift-decisions.js';
 import { DriftCluster, type KindWatch } from './kube-drift-cluster.js';
+import { LiveObjectFeed } from '../health/live-feed.js';
 
 /** Bursts of writes to one object (kubectl apply, then the controller's reaction) are looked at once. */
 export const DRIFT_DEBOUNCE_MS = 50;
@@ -84,6 +85,7 @@ export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdo
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(RECONCILER_CONFIG) private readonly config: ReconcilerConfig,
     registry: Registry,
+    private readonly feed: LiveObjectFeed,
   ) {
     this.detected = new Counter({
       name: 'capstan_drift_detected_total',
@@ -220,6 +222,8 @@ export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdo
       namespace: object.metadata?.namespace ?? '',
       name: object.metadata?.name ?? '',
     });
+    // Health waits hear every event of the objects they wait on, drift or not.
+    this.feed.publish(key, type, object);
     if (!this.owners.has(key)) return;
     const scheduled = this.pending.has(key);
     this.pending.set(key, { type, object });

@@ -1,0 +1,112 @@
+import { Injectable } from '@nestjs/common';
+import {
+  describeObject,
+  healthOf,
+  type Health,
+  type LiveObject,
+  type WatchedObject,
+} from '@capstan/gitops-core';
+import { HealthChecker, type HealthReport, type ObjectHealth } from '@capstan/kube';
+import { objectKey } from '../drift/as-applied.js';
+import { LiveObjectFeed, type LiveEvent } from './live-feed.js';
+
+type Ref = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } };
+
+/** A safety net only: the watch brings every change; a read now and then covers a broken watch. */
+const RECHECK_MS = 30_000;
+const NOT_FOUND: Health = { status: 'InProgress', message: 'not found' };
+
+/**
+ * Waits until objects are healthy, judging each from the watch events of the live object (one
+ * read at the start, then events), not by polling: a thousand Syncs waiting at once cost the
+ * API server nothing while they wait. Same verdicts as HealthChecker.waitHealthy: every object
+ * Current, one Failed, or the timeout.
+ */
+@Injectable()
+export class HealthWaiter {
+  constructor(
+    private readonly feed: LiveObjectFeed,
+    private readonly checker: HealthChecker,
+  ) {}
+
+  waitHealthy(
+    refs: readonly Ref[],
+    timeoutMs: number,
+    onProgress?: (unhealthy: ObjectHealth[]) => Promise<void>,
+  ): Promise<HealthReport> {
+    const keys = refs.map((r) =>
+      objectKey({
+        apiVersion: r.apiVersion,
+        kind: r.kind,
+        namespace: r.metadata.namespace ?? '',
+        name: r.metadata.name,
+      }),
+    );
+    const names = new Map(keys.map((k, i) => [k, describeObject(refs[i] as Ref)]));
+    const judged = new Map<string, ObjectHealth>();
+    return new Promise<HealthReport>((resolve, reject) => {
+      let done = false;
+      let reported = '';
+      // Progress writes go one after another, and the verdict waits for the last one, so a
+      // late "waiting for" can never land after the caller's final status.
+      let progress = Promise.resolve();
+      const unhealthyNow = (): ObjectHealth[] =>
+        keys
+          .map((k) => judged.get(k) ?? { object: names.get(k) ?? k, health: NOT_FOUND })
+          .filter((h) => h.health.status !== 'Current')
+          .map(({ object, health }) => ({ object, health }));
+      const finish = (outcome: HealthReport | Error): void => {
+        if (done) return;
+        done = true;
+        unsubscribe();
+        clearTimeout(timer);
+        clearInterval(recheck);
+        void progress.then(() => (outcome instanceof Error ? reject(outcome) : resolve(outcome)));
+      };
+      const evaluate = (): void => {
+        if (done || judged.size < keys.length) return;
+        const unhealthy = unhealthyNow();
+        if (unhealthy.length === 0) return finish({ healthy: true, timedOut: false, unhealthy });
+        if (unhealthy.some((h) => h.health.status === 'Failed'))
+          return finish({ healthy: false, timedOut: false, unhealthy });
+        const summary = unhealthy.map((u) => u.object).join(',');
+        if (onProgress && summary !== reported) {
+          reported = summary;
+          progress = progress.then(() => onProgress(unhealthy)).catch(() => undefined);
+        }
+      };
+      const judge = (key: string, h: ObjectHealth): void => {
+        const previous = judged.get(key);
+        if (previous && isOlder(h.resourceVersion, previous.resourceVersion)) return;
+        judged.set(key, h);
+        evaluate();
+      };
+      const onEvent = (key: string, type: LiveEvent, object: WatchedObject): void => {
+        const resourceVersion = object.metadata?.resourceVersion;
+        const health = type === 'delete' ? NOT_FOUND : healthOf(object as LiveObject);
+        judge(key, {
+          object: names.get(key) ?? key,
+          health,
+          ...(resourceVersion ? { resourceVersion } : {}),
+        });
+      };
+      const read = (): Promise<void> =>
+        this.checker.check(refs).then((all) => all.forEach((h, i) => judge(keys[i] as string, h)));
+      // Subscribe before the first read: a change between the two is then seen either way.
+      const unsubscribe = this.feed.subscribe(keys, onEvent);
+      const timer = setTimeout(
+        () => finish({ healthy: false, timedOut: true, unhealthy: unhealthyNow() }),
+        timeoutMs,
+      );
+      const recheck = setInterval(() => void read().catch(() => undefined), RECHECK_MS);
+      read().catch((e: unknown) => finish(e instanceof Error ? e : new Error(String(e))));
+    });
+  }
+}
+
+/** resourceVersions are opaque, but etcd's are integers; compare them only when both are. */
+function isOlder(candidate: string | undefined, previous: string | undefined): boolean {
+  if (candidate === undefined || previous === undefined) return false;
+  if (!/^\d+$/.test(candidate) || !/^\d+$/.test(previous)) return false;
+  return BigInt(candidate) < BigInt(previous);
+}
