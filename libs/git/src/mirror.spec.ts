@@ -76,6 +76,50 @@ describe('GitMirror', () => {
     );
   });
 
+  it('reads binary files byte for byte, symlinked ones too', async () => {
+    // Every byte value, including ones that are not UTF-8: a string round trip would mangle them.
+    const bytes = Buffer.from(Array.from({ length: 512 }, (_, i) => (i * 7) % 256));
+    await mkdir(join(work, 'charts/app/charts'), { recursive: true });
+    await writeFile(join(work, 'charts/app/charts/lib-1.0.0.tgz'), bytes);
+    await symlink('lib-1.0.0.tgz', join(work, 'charts/app/charts/lib.tgz'));
+    const sha = commit('vendor a binary');
+    await mirror.fetch(url);
+    const files = await mirror.readTree(url, sha, 'charts', () => true);
+    assert.deepEqual(
+      files.map((f) => f.path),
+      ['charts/app/charts/lib-1.0.0.tgz', 'charts/app/charts/lib.tgz'],
+    );
+    for (const f of files) assert.ok(f.content.equals(bytes), `${f.path} differs`);
+  });
+
+  it('resolves a Flux v1 style ref: branch, tag or commit, and refuses unknown or option-like ones', async () => {
+    const main = await mirror.resolve(url, { branch: 'main' });
+    git('tag', 'v1.0.0');
+    git('push', '-q', 'origin', 'refs/tags/v1.0.0');
+    git('checkout', '-q', '-b', 'charts');
+    git(
+      '-c',
+      'user.name=Ada',
+      '-c',
+      'user.email=ada@example.com',
+      'commit',
+      '-q',
+      '--allow-empty',
+      '-m',
+      'on a branch',
+    );
+    git('push', '-q', 'origin', 'HEAD:charts');
+    const onBranch = git('rev-parse', 'HEAD');
+    git('checkout', '-q', 'main');
+    await mirror.fetch(url);
+    assert.equal(await mirror.resolveRevision(url, 'main'), main);
+    assert.equal(await mirror.resolveRevision(url, 'charts'), onBranch);
+    assert.equal(await mirror.resolveRevision(url, 'v1.0.0'), main);
+    assert.equal(await mirror.resolveRevision(url, main.slice(0, 12)), main);
+    await assert.rejects(mirror.resolveRevision(url, 'nope'), /ref nope not found/);
+    await assert.rejects(mirror.resolveRevision(url, '--output=/tmp/x'), /not a valid ref name/);
+  });
+
   it('reports an unreachable remote as a GitOperationError', async () => {
     await assert.rejects(mirror.fetch(`file://${join(root, 'missing.git')}`), GitOperationError);
   });

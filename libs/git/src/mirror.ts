@@ -9,6 +9,7 @@ import type { GitRef } from '@capstan/gitops-core';
 import { COMMIT_FORMAT, parseCommitRecord, type CommitInfo } from './commit.js';
 import { GitContentError, GitOperationError } from './errors.js';
 import { repoPath, resolveLink } from './paths.js';
+import { readObjects } from './blobs.js';
 import { gitEnv } from './git-env.js';
 import { credentialEnv, type GitCredentials } from './credentials.js';
 import { pickSemverTag } from './semver-ref.js';
@@ -35,7 +36,8 @@ export interface ResolvedRef {
 
 export interface RepoFile {
   path: string;
-  content: string;
+  /** Bytes as committed: charts vendor binary archives; decode only what is parsed as text. */
+  content: Buffer;
 }
 
 /**
@@ -118,6 +120,28 @@ export class GitMirror {
     } catch (e) {
       throw new GitOperationError('resolve', url, `ref ${spec} not found: ${firstLine(e)}`);
     }
+  }
+
+  /**
+   * A branch, tag or commit named the way `git checkout` takes it (Flux v1's `chart.ref`): git's
+   * own lookup order decides, so a tag wins over a branch of the same name, as it did in Flux.
+   */
+  async resolveRevision(url: string, revision: string): Promise<string> {
+    // Never let a ref from a manifest reach git as an option.
+    if (revision.startsWith('-') || /[\s\0]|\.\./.test(revision))
+      throw new GitOperationError('resolve', url, `ref ${revision} is not a valid ref name`);
+    const sha = await this.git(this.dirFor(url))
+      .raw(['rev-parse', '--verify', '--quiet', `${revision}^{commit}`])
+      .then((out) => out.trim())
+      .catch(() => '');
+    // --quiet exits non-zero with no output for an unknown name, which simple-git may not raise.
+    if (!/^[0-9a-f]{40,64}$/.test(sha))
+      throw new GitOperationError(
+        'resolve',
+        url,
+        `ref ${revision} not found (no such branch, tag or commit)`,
+      );
+    return sha;
   }
 
   /** One file's content at a commit, or undefined when the commit has no such file. */
@@ -210,22 +234,32 @@ export class GitMirror {
       if (type !== 'tree') throw new GitContentError(base, `path not found at ${sha.slice(0, 12)}`);
     }
     const listing = await git.raw(['ls-tree', '-r', '-z', '--full-tree', sha, ...(base ? ['--', base] : [])]);
-    const files: RepoFile[] = [];
+    const entries: { mode: string; object: string; file: string }[] = [];
     for (const entry of listing.split('\0').filter(Boolean)) {
       const match = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(entry);
       if (!match) continue;
       const [, mode, type, object, file] = match as unknown as [string, string, string, string, string];
-      if (type !== 'blob' || !include(file)) continue;
-      if (mode === '120000') {
-        const target = resolveLink(file, await git.raw(['cat-file', 'blob', object]));
-        const content = await git.raw(['cat-file', 'blob', `${sha}:${target}`]).catch(() => {
-          throw new GitContentError(file, `symlink target ${target} does not exist`);
-        });
-        files.push({ path: file, content });
-      } else {
-        files.push({ path: file, content: await git.raw(['cat-file', 'blob', object]) });
-      }
+      if (type === 'blob' && include(file)) entries.push({ mode, object, file });
     }
+    const read = (specs: string[]) => readObjects(dir, specs, gitEnv(), this.timeoutMs);
+    const blobs = await read(entries.map((e) => e.object));
+    const links = entries.flatMap((e, i) => {
+      const blob = blobs[i];
+      if (e.mode !== '120000' || blob?.kind !== 'blob') return [];
+      return [{ index: i, file: e.file, target: resolveLink(e.file, blob.content.toString('utf8')) }];
+    });
+    const targets = await read(links.map((l) => `${sha}:${l.target}`));
+    for (const [j, link] of links.entries()) {
+      const target = targets[j];
+      if (target?.kind !== 'blob')
+        throw new GitContentError(link.file, `symlink target ${link.target} does not exist`);
+      blobs[link.index] = target;
+    }
+    const files: RepoFile[] = entries.map((e, i) => {
+      const blob = blobs[i];
+      if (blob?.kind !== 'blob') throw new GitContentError(e.file, `object ${e.object} is missing`);
+      return { path: e.file, content: blob.content };
+    });
     return files.sort((a, b) => a.path.localeCompare(b.path));
   }
 

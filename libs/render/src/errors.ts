@@ -18,6 +18,8 @@ export class ToolError extends Error {
   constructor(
     readonly tool: string,
     readonly stderr: string,
+    /** What the tool printed before failing; helm reports unreachable repositories there. */
+    readonly stdout = '',
   ) {
     super(`${tool}: ${stderr}`);
     this.name = 'ToolError';

@@ -21,7 +21,7 @@ export function runTool(binary: string, args: readonly string[], opts: ToolRun =
         maxBuffer: 256 * 1024 * 1024,
       },
       (error, stdout, stderr) => {
-        if (error) reject(new ToolError(binary, stderr.trim() || error.message));
+        if (error) reject(new ToolError(binary, stderr.trim() || error.message, stdout));
         else resolve(stdout);
       },
     );

@@ -44,9 +44,13 @@ describe('readReleaseSpec', () => {
         ),
       ),
       'default',
-      'ssh://git@github.com/acme/fleet',
     );
-    assert.deepEqual(spec.chart, { kind: 'git', path: 'charts/web' });
+    assert.deepEqual(spec.chart, {
+      kind: 'git',
+      url: 'git@github.com:acme/fleet.git',
+      ref: 'master',
+      path: 'charts/web',
+    });
     assert.deepEqual(spec.valuesFrom, [
       { kind: 'ConfigMap', namespace: 'apps', name: 'web-values', key: 'values.yaml', optional: false },
       { kind: 'Secret', namespace: 'vault', name: 'web-secret', key: 'extra.yaml', optional: true },
@@ -56,20 +60,48 @@ describe('readReleaseSpec', () => {
     assert.equal(spec.includeCrds, true);
   });
 
-  it('refuses a Flux v1 git chart from another repository, naming file and document', () => {
-    assert.throws(
-      () =>
-        readReleaseSpec(
-          at(fluxV1({ chart: { git: 'https://github.com/other/repo', path: 'c' } }, 'apps')),
-          'default',
-          'https://github.com/acme/fleet',
+  it('reads Flux v1 chart.git of another repository, skipDepUpdate and externalSourceRef', () => {
+    const spec = readReleaseSpec(
+      at(
+        fluxV1(
+          {
+            chart: { git: 'https://github.com/other/repo', path: 'c', skipDepUpdate: true },
+            valuesFrom: [{ externalSourceRef: { url: 'https://example.com/v.yaml', optional: true } }],
+          },
+          'apps',
         ),
-      (e: unknown) =>
-        e instanceof RenderError &&
-        e.file === 'releases/web.yaml' &&
-        e.document === 1 &&
-        /not the synced repository/.test(e.message),
+      ),
+      'default',
     );
+    assert.deepEqual(spec.chart, {
+      kind: 'git',
+      url: 'https://github.com/other/repo',
+      path: 'c',
+      skipDepUpdate: true,
+    });
+    assert.deepEqual(spec.valuesFrom, [{ kind: 'URL', url: 'https://example.com/v.yaml', optional: true }]);
+    for (const [chart, valuesFrom, pattern] of [
+      [{ git: 42, path: 'c' }, [], /spec.chart.git must be a URL/],
+      [{ git: 'https://h/r' }, [], /missing spec.chart.path/],
+      [
+        { git: 'https://h/r', path: 'c' },
+        [{ externalSourceRef: {} }],
+        /missing spec.valuesFrom\[0\].externalSourceRef.url/,
+      ],
+      [
+        { git: 'https://h/r', path: 'c' },
+        [{ externalSourceRef: { url: '/etc/passwd' } }],
+        /must be an http\(s\) URL/,
+      ],
+    ] as const)
+      assert.throws(
+        () => readReleaseSpec(at(fluxV1({ chart, valuesFrom }, 'apps')), 'default'),
+        (e: unknown) =>
+          e instanceof RenderError &&
+          e.file === 'releases/web.yaml' &&
+          e.document === 1 &&
+          pattern.test(e.message),
+      );
   });
 
   it('reads Capstan HelmReleases with Flux v2 release naming and hook switches', () => {

@@ -7,15 +7,20 @@ export const CAPSTAN_HELMRELEASE = 'capstan.dev/v1alpha1';
 export const FLUX_V1_HELMRELEASE = 'helm.fluxcd.io/v1';
 
 export type ChartSource =
-  /** A chart folder in the repository being synced, relative to the repository root. */
-  | { kind: 'git'; path: string }
+  /**
+   * A chart folder, relative to a repository root: the synced repository at the synced commit, or
+   * (Flux v1 `chart.git`/`chart.ref`) `url` at `ref`, which may be another repository or branch.
+   */
+  | { kind: 'git'; path: string; url?: string; ref?: string; skipDepUpdate?: boolean }
   /** A chart from a Helm HTTP repository; `version` is a semver range. */
   | { kind: 'repository'; url: string; name: string; version: string };
 
 export type ValuesRef =
   | { kind: 'ConfigMap' | 'Secret'; namespace: string; name: string; key: string; optional: boolean }
   /** A values file shipped inside the chart (Flux v1 chartFileRef), relative to the chart folder. */
-  | { kind: 'ChartFile'; path: string; optional: boolean };
+  | { kind: 'ChartFile'; path: string; optional: boolean }
+  /** A values file at an HTTP(S) URL (Flux v1 externalSourceRef). */
+  | { kind: 'URL'; url: string; optional: boolean };
 
 /** Both HelmRelease dialects normalized to what rendering needs. */
 export interface ReleaseSpec {
@@ -43,9 +48,8 @@ export function isHelmRelease(s: SourcedObject): boolean {
 /**
  * Reads a HelmRelease object (either dialect). `defaultNamespace` is where an object without
  * metadata.namespace would be applied, so the release lands where the HelmRelease itself would.
- * `repoUrl` is the synced repository: a Flux v1 git chart must come from it.
  */
-export function readReleaseSpec(s: SourcedObject, defaultNamespace: string, repoUrl?: string): ReleaseSpec {
+export function readReleaseSpec(s: SourcedObject, defaultNamespace: string): ReleaseSpec {
   const o = s.object;
   const fail = (detail: string): never => {
     throw new RenderError(s.origin.file, `HelmRelease/${o.metadata.name}: ${detail}`, s.origin.document);
@@ -69,7 +73,7 @@ export function readReleaseSpec(s: SourcedObject, defaultNamespace: string, repo
         (namespace === targetNamespace
           ? `${targetNamespace}-${o.metadata.name}`
           : `${namespace}-${targetNamespace}-${o.metadata.name}`),
-      chart: fluxV1Chart(chart, fail, repoUrl),
+      chart: fluxV1Chart(chart, fail),
       valuesFrom: fluxV1ValuesFrom(spec['valuesFrom'], namespace, fail),
       includeCrds: spec['skipCRDs'] !== true,
       hooks: {},
@@ -109,14 +113,20 @@ function capstanChart(chart: Values, fail: (d: string) => never): ChartSource {
   return fail('spec.chart needs git or repository');
 }
 
-function fluxV1Chart(chart: Values, fail: (d: string) => never, repoUrl?: string): ChartSource {
-  if (typeof chart['git'] === 'string') {
-    const path = requiredString(chart, 'path', 'spec.chart.path', fail);
-    if (repoUrl !== undefined && normalizeGitUrl(chart['git']) !== normalizeGitUrl(repoUrl))
-      fail(
-        `spec.chart.git ${chart['git']} is not the synced repository; only charts in the same repository are supported`,
-      );
-    return { kind: 'git', path };
+function fluxV1Chart(chart: Values, fail: (d: string) => never): ChartSource {
+  if (chart['git'] !== undefined) {
+    const url =
+      typeof chart['git'] === 'string' && chart['git'] !== ''
+        ? chart['git']
+        : fail('spec.chart.git must be a URL');
+    const ref = optionalString(chart, 'ref', fail);
+    return {
+      kind: 'git',
+      url,
+      path: requiredString(chart, 'path', 'spec.chart.path', fail),
+      ...(ref === undefined ? {} : { ref }),
+      ...(chart['skipDepUpdate'] === true ? { skipDepUpdate: true } : {}),
+    };
   }
   if (typeof chart['repository'] === 'string') {
     return {
@@ -170,9 +180,13 @@ function fluxV1ValuesFrom(value: unknown, namespace: string, fail: (d: string) =
         optional: file['optional'] === true,
       };
     }
-    if (isMapping(entry['externalSourceRef']))
-      return fail(`${at}.externalSourceRef is not supported: values must come from Git or the cluster`);
-    return fail(`${at} needs configMapKeyRef, secretKeyRef or chartFileRef`);
+    const external = entry['externalSourceRef'];
+    if (isMapping(external)) {
+      const url = requiredString(external, 'url', `${at}.externalSourceRef.url`, fail);
+      if (!/^https?:\/\//i.test(url)) fail(`${at}.externalSourceRef.url must be an http(s) URL, got ${url}`);
+      return { kind: 'URL', url, optional: external['optional'] === true };
+    }
+    return fail(`${at} needs configMapKeyRef, secretKeyRef, chartFileRef or externalSourceRef`);
   });
 }
 

@@ -9,3 +9,6 @@ export * from './repository.js';
 export * from './helm.js';
 export * from './kustomize.js';
 export * from './render.js';
+export * from './chart-dependencies.js';
+export * from './git-charts.js';
+export * from './url-values.js';

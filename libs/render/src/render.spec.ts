@@ -1,9 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
@@ -15,6 +13,7 @@ import { render, type RenderInput } from './render.js';
 import { materialize } from './repository.js';
 import { protectedIds } from './annotations.js';
 import { KubeValuesSource } from './values-source.js';
+import { ChartRepository } from './testing/index.js';
 
 // Every renderer against the real helm and kustomize binaries (PATH from scripts/lib/env.sh) and
 // valuesFrom against the real kube-apiserver.
@@ -377,47 +376,3 @@ ${spec}`;
     });
   });
 });
-
-/** A Helm HTTP repository: real `helm package` archives and `helm repo index`, served by node:http. */
-class ChartRepository {
-  private constructor(
-    readonly url: string,
-    private readonly server: Server,
-    private readonly dir: string,
-  ) {}
-
-  static async start(id: string, charts: [string, string][]): Promise<ChartRepository> {
-    const dir = await mkdtemp(join(tmpdir(), `capstan-chartrepo-${id}-`));
-    const repo = join(dir, 'repo');
-    await mkdir(repo);
-    for (const [name, version] of charts) {
-      const src = join(dir, 'src', `${name}-${version}`);
-      await mkdir(join(src, 'templates'), { recursive: true });
-      await writeFile(join(src, 'Chart.yaml'), `apiVersion: v2\nname: ${name}\nversion: ${version}\n`);
-      await writeFile(
-        join(src, 'templates', 'cm.yaml'),
-        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}}\ndata: {version: {{ .Chart.Version | quote }}}\n',
-      );
-      execFileSync('helm', ['package', src, '--destination', repo], { stdio: 'ignore' });
-    }
-    // Served under /charts/, and the index names archives by absolute URL, as real repositories do.
-    const server = createServer((req, res) => {
-      const path = (req.url ?? '/').split('?')[0] ?? '/';
-      if (!path.startsWith('/charts/') || path.includes('..')) return void res.writeHead(404).end();
-      readFile(join(repo, path.slice('/charts/'.length))).then(
-        (body) => res.writeHead(200).end(body),
-        () => res.writeHead(404).end('not found'),
-      );
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}/charts`;
-    execFileSync('helm', ['repo', 'index', repo, '--url', url], { stdio: 'ignore' });
-    return new ChartRepository(url, server, dir);
-  }
-
-  async close(): Promise<void> {
-    await new Promise((resolve) => this.server.close(resolve));
-    await rm(this.dir, { recursive: true, force: true });
-  }
-}

@@ -1,7 +1,6 @@
-import { mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
 import {
   ManifestError,
   assertUnique,
@@ -11,15 +10,17 @@ import {
   type SourcedObject,
 } from '@capstan/gitops-core';
 import { policyOf, splitByPolicy } from './annotations.js';
-import { ChartNotFoundError, type ChartFetcher } from './chart-fetcher.js';
-import { RenderError, toolMessage } from './errors.js';
-import { runTool } from './exec.js';
-import { helmTemplate, type RenderedObject } from './helm.js';
-import { isHelmRelease, readReleaseSpec, type ReleaseSpec, type ValuesRef } from './helm-release.js';
+import type { ChartFetcher } from './chart-fetcher.js';
+import { ChartDependencies } from './chart-dependencies.js';
+import { RenderError } from './errors.js';
+import type { GitChartSource } from './git-charts.js';
+import type { RenderedObject } from './helm.js';
+import { isHelmRelease, readReleaseSpec } from './helm-release.js';
 import { splitHooks, sortHooks, type HookGroups } from './hooks.js';
 import { kustomizeBuild } from './kustomize.js';
+import { renderRelease } from './release-render.js';
 import { insideRepository, scanFolder } from './repository.js';
-import { isMapping, mergeValues, type Values } from './values.js';
+import type { UrlValuesSource } from './url-values.js';
 import type { ValuesSource } from './values-source.js';
 
 export interface RenderInput {
@@ -29,8 +30,18 @@ export interface RenderInput {
   path: string | undefined;
   /** Namespace for objects (and HelmReleases) that name none: the Sync's targetNamespace. */
   defaultNamespace: string;
-  /** The synced repository's URL: Flux v1 git charts must point at it. */
+  /** The synced repository's URL: a Flux v1 git chart naming it (at `repositoryRef`) renders from `root`. */
   repositoryUrl?: string;
+  /** The branch or tag the synced commit came from; unknown means "whatever a chart.ref says". */
+  repositoryRef?: string;
+  /** The synced commit. */
+  repositorySha?: string;
+  /** Other repositories and refs, for Flux v1 charts outside the synced commit. */
+  gitCharts?: GitChartSource;
+  /** Shared across renders so a checkout's chart dependencies are built once. */
+  dependencies?: ChartDependencies;
+  /** Flux v1 externalSourceRef values; plain HTTP(S) when not given. */
+  urlValues?: UrlValuesSource;
   values: ValuesSource;
   charts: ChartFetcher;
   helm: string;
@@ -70,6 +81,7 @@ export async function render(input: RenderInput): Promise<RenderResult> {
   }
 
   const scratch = await mkdtemp(join(tmpdir(), 'capstan-render-'));
+  input = { ...input, dependencies: input.dependencies ?? new ChartDependencies(input.helm) };
   try {
     const expanded: RenderedObject[] = [];
     const hooks: HookGroups = { pre: [], post: [] };
@@ -79,7 +91,7 @@ export async function render(input: RenderInput): Promise<RenderResult> {
         expanded.push(s);
         continue;
       }
-      const release = readReleaseSpec(s, input.defaultNamespace, input.repositoryUrl);
+      const release = readReleaseSpec(s, input.defaultNamespace);
       const rendered = await renderRelease(input, release, scratch);
       const split = splitHooks(
         await defaultNamespaces(rendered, release.targetNamespace, input.isNamespaced),
@@ -127,88 +139,6 @@ async function readManifest(root: string, path: string): Promise<SourcedObject[]
     if (e instanceof ManifestError) throw new RenderError(e.file, e.detail, e.document);
     throw e;
   }
-}
-
-async function renderRelease(
-  input: RenderInput,
-  release: ReleaseSpec,
-  scratch: string,
-): Promise<RenderedObject[]> {
-  const fail = (detail: string): never => {
-    throw new RenderError(release.origin.file, `${release.ref}: ${detail}`, release.origin.document);
-  };
-  let chart: string;
-  let chartFiles: string | undefined;
-  if (release.chart.kind === 'git') {
-    const path = insideRepository(release.chart.path, release.origin.file);
-    chart = join(input.root, path);
-    chartFiles = chart;
-    const hasChart = await stat(join(chart, 'Chart.yaml')).then(
-      () => true,
-      () => false,
-    );
-    if (!hasChart) fail(`no chart at ${path || '.'} (Chart.yaml not found)`);
-  } else {
-    const { url, name, version } = release.chart;
-    try {
-      chart = (await input.charts.fetch(url, name, version)).archive;
-    } catch (e) {
-      // A missing chart or version is the commit's fault; a repository that does not answer is not.
-      if (e instanceof ChartNotFoundError) return fail(e.detail);
-      throw e;
-    }
-  }
-
-  let values: Values = {};
-  for (const [i, ref] of release.valuesFrom.entries()) {
-    const text = await readValues(ref, input.values, async (path) => {
-      chartFiles ??= await extract(chart, scratch);
-      return join(chartFiles, insideRepository(path, release.origin.file));
-    });
-    if (text === undefined) {
-      if (ref.optional) continue;
-      return fail(`spec.valuesFrom[${i}]: ${describeRef(ref)} not found`);
-    }
-    let layer: unknown;
-    try {
-      layer = parse(text);
-    } catch (e) {
-      return fail(
-        `spec.valuesFrom[${i}]: ${describeRef(ref)} is not valid YAML: ${toolMessage(e).split(';')[0] ?? ''}`,
-      );
-    }
-    if (layer === null || layer === undefined) continue;
-    if (!isMapping(layer)) return fail(`spec.valuesFrom[${i}]: ${describeRef(ref)} is not a YAML mapping`);
-    values = mergeValues(values, layer);
-  }
-  values = mergeValues(values, release.values);
-
-  const valuesFile = join(scratch, `${release.releaseName}-${release.origin.document}-values.json`);
-  await writeFile(valuesFile, JSON.stringify(values));
-  return helmTemplate(input.helm, release, chart, valuesFile, input.root);
-}
-
-async function readValues(
-  ref: ValuesRef,
-  source: ValuesSource,
-  chartFile: (path: string) => Promise<string>,
-): Promise<string | undefined> {
-  if (ref.kind === 'ChartFile') return readFile(await chartFile(ref.path), 'utf8').catch(() => undefined);
-  return source.read(ref.kind, ref.namespace, ref.name, ref.key);
-}
-
-function describeRef(ref: ValuesRef): string {
-  return ref.kind === 'ChartFile'
-    ? `chart file ${ref.path}`
-    : `${ref.kind} ${ref.namespace}/${ref.name} key ${ref.key}`;
-}
-
-/** A repository chart archive, unpacked once for chartFileRef values. */
-async function extract(archive: string, scratch: string): Promise<string> {
-  const dir = await mkdtemp(join(scratch, 'chart-'));
-  await runTool('tar', ['-xzf', archive, '-C', dir]);
-  const [top] = (await readdir(dir)).sort();
-  return top === undefined ? dir : join(dir, top);
 }
 
 /**

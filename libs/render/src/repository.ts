@@ -16,7 +16,7 @@ export function insideRepository(path: string, askedBy: string): string {
 
 /** Writes a repository snapshot (GitMirror.readTree output) to `dir`, so helm and kustomize can read it. */
 export async function materialize(
-  files: readonly { path: string; content: string }[],
+  files: readonly { path: string; content: string | Uint8Array }[],
   dir: string,
 ): Promise<void> {
   for (const file of files) {

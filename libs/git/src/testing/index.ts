@@ -2,3 +2,4 @@
 export * from './http-git-server.js';
 export * from './ssh-git-server.js';
 export * from './process-env.js';
+export * from './test-repository.js';

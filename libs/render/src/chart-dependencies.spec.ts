@@ -1,0 +1,196 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createKubeConfig } from '@capstan/kube';
+import { sharedCluster } from '@capstan/testing';
+import { ChartDependencies } from './chart-dependencies.js';
+import { HttpChartFetcher } from './chart-fetcher.js';
+import { RenderError } from './errors.js';
+import { render, type RenderInput } from './render.js';
+import { materialize } from './repository.js';
+import { ChartRepository } from './testing/index.js';
+import { HttpUrlValues } from './url-values.js';
+import { KubeValuesSource } from './values-source.js';
+
+// `helm dependency build` against a real Helm HTTP repository on 127.0.0.1, and values from URLs
+// served by a real HTTP server; the real helm binary renders.
+describe('chart dependencies and external values', () => {
+  const id = randomBytes(3).toString('hex');
+  const ns = `deps-${id}`;
+  let charts: ChartRepository;
+  let values: KubeValuesSource;
+  let web: Server;
+  let webUrl = '';
+  const dirs: string[] = [];
+
+  const appChart = (repository: string, version: string, extra: Record<string, string> = {}) => ({
+    'charts/app/Chart.yaml': `apiVersion: v2
+name: app
+version: 0.1.0
+dependencies:
+- name: lib
+  version: "${version}"
+  repository: "${repository}"
+`,
+    'charts/app/values.yaml': 'global: {subchart: true}\ngreeting: chart\n',
+    'charts/app/templates/cm.yaml': `apiVersion: v1
+kind: ConfigMap
+metadata: {name: {{ .Release.Name }}-app}
+data: {greeting: {{ .Values.greeting | quote }}}
+`,
+    ...extra,
+  });
+  const release = (chart: string, more = '') => `apiVersion: helm.fluxcd.io/v1
+kind: HelmRelease
+metadata: {name: app, namespace: ${ns}}
+spec:
+  releaseName: app
+  chart: {git: "https://git.example.com/fleet", ${chart}}
+${more}`;
+
+  async function checkout(files: Record<string, string>): Promise<string> {
+    const root = await mkdtemp(join(tmpdir(), 'capstan-deps-test-'));
+    dirs.push(root);
+    await materialize(
+      Object.entries(files).map(([path, content]) => ({ path, content })),
+      root,
+    );
+    return root;
+  }
+  const renderAt = (root: string, extra: Partial<RenderInput> = {}) =>
+    render({
+      root,
+      path: 'releases',
+      defaultNamespace: ns,
+      repositoryUrl: 'https://git.example.com/fleet',
+      values,
+      charts: new HttpChartFetcher(join(root, '.charts')),
+      helm: 'helm',
+      kustomize: 'kustomize',
+      ...extra,
+    });
+  const data = (result: Awaited<ReturnType<typeof render>>) =>
+    Object.fromEntries(result.objects.map((o) => [o.object.metadata.name, o.object['data']]));
+
+  before(async () => {
+    values = new KubeValuesSource(createKubeConfig((await sharedCluster()).kubeconfigPath));
+    charts = await ChartRepository.start(id, [
+      ['lib', '1.0.0'],
+      ['lib', '1.2.0'],
+      ['lib', '2.0.0'],
+    ]);
+    web = createServer((req, res) => {
+      if (req.url === '/values.yaml') return void res.writeHead(200).end('greeting: from a URL\n');
+      if (req.url === '/list.yaml') return void res.writeHead(200).end('- not a mapping\n');
+      if (req.url === '/big.yaml') return void res.writeHead(200).end(`greeting: ${'x'.repeat(4096)}\n`);
+      res.writeHead(404).end('not found');
+    });
+    await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
+    webUrl = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    await charts.close();
+    web.closeAllConnections();
+    await new Promise((resolve) => web.close(resolve));
+    for (const d of dirs) await rm(d, { recursive: true, force: true });
+  });
+
+  it('builds dependencies from a Helm HTTP repository once per checkout, however many renders use it', async () => {
+    const root = await checkout({
+      ...appChart(charts.url, '^1.0.0'),
+      'releases/app.yaml': release('ref: main, path: charts/app'),
+    });
+    const dependencies = new ChartDependencies('helm');
+    const before = charts.downloads('lib');
+    const [first, second] = await Promise.all([
+      renderAt(root, { dependencies }),
+      renderAt(root, { dependencies }),
+    ]);
+    assert.deepEqual(data(first), { 'app-app': { greeting: 'chart' }, 'app-lib': { version: '1.2.0' } });
+    assert.deepEqual(data(second), data(first));
+    assert.equal(charts.downloads('lib') - before, 1, 'one download for two renders of one checkout');
+    assert.deepEqual(await readdir(join(root, 'charts/app/charts')), ['lib-1.2.0.tgz']);
+  });
+
+  it('names the Chart.yaml and helm message when a dependency cannot be resolved', async () => {
+    const root = await checkout({
+      ...appChart(charts.url, '>=3.0.0'),
+      'releases/app.yaml': release('ref: main, path: charts/app'),
+    });
+    await assert.rejects(renderAt(root), (e: unknown) => {
+      assert.ok(e instanceof RenderError, String(e));
+      assert.equal(e.file, 'charts/app/Chart.yaml');
+      assert.match(e.message, /HelmRelease\/.*\/app: helm dependency build failed: .*lib/);
+      return true;
+    });
+    const unreachable = await checkout({
+      ...appChart('http://127.0.0.1:9/charts', '^1.0.0'),
+      'releases/app.yaml': release('ref: main, path: charts/app'),
+    });
+    await assert.rejects(
+      renderAt(unreachable),
+      /charts\/app\/Chart.yaml: .*helm dependency build failed: chart repository http:\/\/127.0.0.1:9\/charts unreachable: .*connection refused/,
+    );
+  });
+
+  it('leaves charts/ alone with Flux v1 skipDepUpdate, so helm names what is missing', async () => {
+    const root = await checkout({
+      ...appChart(charts.url, '^1.0.0'),
+      'releases/app.yaml': release('ref: main, path: charts/app, skipDepUpdate: true'),
+    });
+    await assert.rejects(
+      renderAt(root),
+      /releases\/app.yaml.*helm template failed: .*missing in charts\/ directory: lib/,
+    );
+  });
+
+  it('layers valuesFrom externalSourceRef values; a failure names the HelmRelease and field unless optional', async () => {
+    const files = (ref: string, extra = '') => ({
+      ...appChart(charts.url, '^1.0.0'),
+      'releases/app.yaml': release(
+        'ref: main, path: charts/app',
+        `  valuesFrom:\n  - externalSourceRef: {url: "${webUrl}${ref}"${extra}}\n`,
+      ),
+    });
+    const result = await renderAt(await checkout(files('/values.yaml')));
+    assert.deepEqual(data(result)['app-app'], { greeting: 'from a URL' });
+
+    const missing = await checkout(files('/missing.yaml'));
+    await assert.rejects(renderAt(missing), (e: unknown) => {
+      assert.ok(e instanceof RenderError);
+      assert.equal(e.file, 'releases/app.yaml');
+      assert.match(
+        e.message,
+        /HelmRelease\/.*\/app: spec.valuesFrom\[0\].externalSourceRef http:\/\/127.0.0.1:\d+\/missing.yaml: GET returned 404/,
+      );
+      return true;
+    });
+    const optional = await renderAt(await checkout(files('/missing.yaml', ', optional: true')));
+    assert.deepEqual(data(optional)['app-app'], { greeting: 'chart' });
+
+    await assert.rejects(
+      renderAt(await checkout(files('/big.yaml')), { urlValues: new HttpUrlValues(1024) }),
+      /spec.valuesFrom\[0\].externalSourceRef .*big.yaml: values file is larger than the 1024 bytes allowed/,
+    );
+    await assert.rejects(
+      renderAt(await checkout(files('/list.yaml'))),
+      /spec.valuesFrom\[0\]: externalSourceRef .*list.yaml is not a YAML mapping/,
+    );
+    const local = await checkout({
+      ...appChart(charts.url, '^1.0.0'),
+      'releases/app.yaml': release(
+        'ref: main, path: charts/app',
+        '  valuesFrom:\n  - externalSourceRef: {url: "file:///etc/passwd"}\n',
+      ),
+    });
+    await assert.rejects(
+      renderAt(local),
+      /releases\/app.yaml.*spec.valuesFrom\[0\].externalSourceRef.url must be an http\(s\) URL/,
+    );
+  });
+});

@@ -1,0 +1,143 @@
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { RenderError, ToolError, toolMessage } from './errors.js';
+import { runTool } from './exec.js';
+import { helmEnv } from './helm-env.js';
+import { isMapping } from './values.js';
+
+/** Which chart to prepare, and how to name it in errors. */
+export interface ChartToPrepare {
+  /** The chart folder on disk (inside a checkout). */
+  dir: string;
+  /** Its Chart.yaml as errors should name it (repository-relative, or `<url>@<ref>:<path>`). */
+  chartFile: string;
+  /** The document of `chartFile` to name, when that is the HelmRelease's file. */
+  document?: number;
+  /** The HelmRelease asking, for messages. */
+  release: string;
+  /** Flux v1 `chart.skipDepUpdate`: the charts/ folder is trusted as it is. */
+  skip?: boolean;
+}
+
+/**
+ * Runs `helm dependency build` in a chart folder whose Chart.yaml (or requirements.yaml) declares
+ * dependencies that charts/ does not hold, once per folder: a checkout is one commit, shared by
+ * every Sync that renders it, so the same commit never downloads dependencies twice. Vendored
+ * dependencies are used as they are, without touching the network.
+ */
+export class ChartDependencies {
+  private readonly prepared = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly helm: string,
+    private readonly keep = 256,
+  ) {}
+
+  ensure(chart: ChartToPrepare): Promise<void> {
+    let pending = this.prepared.get(chart.dir);
+    if (!pending) {
+      pending = this.prepare(chart);
+      this.prepared.set(chart.dir, pending);
+      // A failure (an unreachable repository included) is tried again by the next render.
+      pending.catch(() => this.prepared.delete(chart.dir));
+      while (this.prepared.size > this.keep) {
+        const oldest = this.prepared.keys().next().value;
+        if (oldest === undefined) break;
+        this.prepared.delete(oldest);
+      }
+    }
+    return pending;
+  }
+
+  private async prepare(chart: ChartToPrepare): Promise<void> {
+    const declared = await declaredDependencies(chart);
+    if (declared.length === 0 || chart.skip) return;
+    const present = await vendoredCharts(join(chart.dir, 'charts'));
+    if (declared.every((name) => present.has(name))) return;
+    const home = await mkdtemp(join(tmpdir(), 'capstan-helm-home-'));
+    try {
+      await runTool(this.helm, ['dependency', 'build', '.'], {
+        cwd: chart.dir,
+        env: helmEnv(home),
+        timeoutMs: 300_000,
+      });
+    } catch (e) {
+      throw new RenderError(
+        chart.chartFile,
+        `${chart.release}: helm dependency build failed: ${dependencyBuildMessage(e)}`,
+        chart.document,
+      );
+    } finally {
+      await rm(home, { recursive: true, force: true });
+    }
+  }
+}
+
+/**
+ * helm reports a repository it cannot reach on stdout and then fails with "no cached repository
+ * for helm-manager-<hash>", which names neither the URL nor the cause: lead with the cause.
+ */
+export function dependencyBuildMessage(e: unknown): string {
+  const stdout = e instanceof ToolError ? e.stdout : '';
+  const unreachable: string[] = [];
+  const lines = stdout.split('\n');
+  for (const [i, line] of lines.entries()) {
+    const repo = /Unable to get an update from the "([^"]+)" chart repository/.exec(line)?.[1];
+    if (repo !== undefined)
+      unreachable.push(`chart repository ${repo} unreachable: ${lines[i + 1]?.trim() ?? ''}`);
+  }
+  const own = toolMessage(e);
+  if (unreachable.length === 0) return own;
+  return /no cached repository for helm-manager-/.test(own)
+    ? unreachable.join('; ')
+    : [...unreachable, own].join('; ');
+}
+
+/** Chart names listed as dependencies: Chart.yaml (apiVersion v2) or requirements.yaml (v1). */
+async function declaredDependencies(chart: ChartToPrepare): Promise<string[]> {
+  const names: string[] = [];
+  for (const file of ['Chart.yaml', 'requirements.yaml']) {
+    const text = await readFile(join(chart.dir, file), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const named = file === 'Chart.yaml' ? chart.chartFile : chart.chartFile.replace(/Chart\.yaml$/, file);
+    let doc: unknown;
+    try {
+      doc = parse(text);
+    } catch (e) {
+      throw new RenderError(named, `${chart.release}: invalid YAML: ${toolMessage(e).split(';')[0] ?? ''}`);
+    }
+    const list = isMapping(doc) ? doc['dependencies'] : undefined;
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) throw new RenderError(named, `${chart.release}: dependencies must be a list`);
+    for (const [i, dep] of list.entries()) {
+      const name = isMapping(dep) ? dep['name'] : undefined;
+      if (typeof name !== 'string' || name === '')
+        throw new RenderError(named, `${chart.release}: dependencies[${i}] has no name`);
+      names.push(name);
+    }
+  }
+  return names;
+}
+
+/**
+ * Names of the charts in a charts/ folder: unpacked folders, and archives named the way
+ * `helm package` names them (`<name>-<semver>.tgz`). helm template itself matches by name only.
+ */
+async function vendoredCharts(dir: string): Promise<Set<string>> {
+  const names = new Set<string>();
+  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
+  for (const entry of entries) {
+    if (entry.isDirectory()) {
+      const doc: unknown = await readFile(join(dir, entry.name, 'Chart.yaml'), 'utf8')
+        .then((t) => parse(t) as unknown)
+        .catch(() => undefined);
+      if (isMapping(doc) && typeof doc['name'] === 'string') names.add(doc['name']);
+      continue;
+    }
+    const archive = /^(.+)-v?\d+\.\d+\.\d+(?:[-+][0-9A-Za-z.+-]*)?\.tgz$/.exec(entry.name);
+    if (archive?.[1]) names.add(archive[1]);
+  }
+  return names;
+}

@@ -1,0 +1,2 @@
+// Real servers for tests (never imported by production code): `@capstan/render/testing`.
+export * from './chart-repository.js';
