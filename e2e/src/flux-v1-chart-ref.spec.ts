@@ -31,10 +31,14 @@ spec:
   chart: {git: "${repo.fileUrl}", ref: ${ref}, path: charts/site}
   values: {greeting: from-the-release}
 `;
-  const syncStatus = (sha: string) =>
-    waitFor(`Sync ${name} reconciled ${sha.slice(0, 8)}`, async () => {
+  // Status is written in steps: wait for the reconcile of `sha` to have finished, one way or the other.
+  const failedAt = (sha: string) =>
+    waitFor(`Sync ${name} failed at ${sha.slice(0, 8)}`, async () => {
       const s = await resources.get('Sync', 'default', name);
-      return s.status?.lastAttemptedRevision === `main@sha1:${sha}` ? s : undefined;
+      const ready = s.status?.conditions?.find((c) => c.type === 'Ready');
+      return s.status?.lastAttemptedRevision === `main@sha1:${sha}` && ready?.status === 'False'
+        ? ready
+        : undefined;
     });
 
   before(async () => {
@@ -106,9 +110,7 @@ spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval
   it('stops with BuildFailed naming the HelmRelease file and the ref when the branch does not exist', async () => {
     await repo.write({ 'deploy/site.yaml': release('no-such-branch') });
     const bad = repo.commit('point at a branch that does not exist');
-    const sync = await syncStatus(bad);
-    const ready = sync.status?.conditions?.find((c) => c.type === 'Ready');
-    assert.equal(ready?.status, 'False');
+    const ready = await failedAt(bad);
     assert.equal(ready.reason, 'BuildFailed');
     assert.match(
       ready.message,
