@@ -185,6 +185,8 @@ interface TakenBatch<P> {
   invalid: { msg: JsMsg; meta: MessageMeta; error: unknown }[];
   prepared: { ok: true; value: P | undefined } | { ok: false; error: unknown };
   keepAlive: NodeJS.Timeout;
+  /** `outages` when it was prepared: if a dependency was down since, the preparation is stale. */
+  outagesSeen: number;
 }
 
 /**
@@ -212,6 +214,9 @@ export async function startBatchConsumer<P = undefined>(
   const messages: ConsumerMessages = await consumer.consume({ max_messages: maxBatch * 2 });
   const reader = new BatchReader(messages[Symbol.asyncIterator]());
   let stopping = false;
+  // Failed attempts on an unavailable dependency so far. Work prepared before one of them is
+  // redone: a batch held through an outage must not carry the time it was prepared as its own.
+  let outages = 0;
   // A function, not the variable: stop() flips it while we await, which flow analysis cannot see.
   const isStopping = () => stopping;
   let wake: (() => void) | undefined;
@@ -246,6 +251,7 @@ export async function startBatchConsumer<P = undefined>(
         return { kind: 'ok' };
       } catch (e) {
         if (!isUnavailable(e)) return { kind: 'failed', error: e };
+        outages++;
         options.onUnavailable?.(e, n);
         if (isStopping()) return { kind: 'stopped' };
         await pause(backoff[Math.min(n - 1, backoff.length - 1)] ?? 1_000);
@@ -294,10 +300,10 @@ export async function startBatchConsumer<P = undefined>(
     } catch (error) {
       prepared = { ok: false, error };
     }
-    return { msgs, items, invalid, prepared, keepAlive };
+    return { msgs, items, invalid, prepared, keepAlive, outagesSeen: outages };
   };
 
-  const processBatch = async ({ items, invalid, prepared }: TakenBatch<P>) => {
+  const processBatch = async ({ items, invalid, prepared, outagesSeen }: TakenBatch<P>) => {
     for (const { msg, meta, error } of invalid) {
       await deadLetter(msg, error instanceof EventValidationError ? error.message : String(error));
       options.onError?.(error, meta);
@@ -305,11 +311,9 @@ export async function startBatchConsumer<P = undefined>(
     if (items.length === 0) return;
     // A batch that could not be prepared goes straight to one at a time.
     if (prepared.ok) {
+      const batch = items.map((i) => i.item);
       const whole = await attempt(() =>
-        options.handleBatch(
-          items.map((i) => i.item),
-          prepared.value,
-        ),
+        options.handleBatch(batch, outages === outagesSeen ? prepared.value : options.prepare?.(batch)),
       );
       if (whole.kind === 'ok') return ackAll(items.map((i) => i.msg));
       if (whole.kind === 'stopped') return handBack(items.map((i) => i.msg));
