@@ -19,10 +19,11 @@ import {
   maskSecrets,
   staleObjects,
   unifiedDiff,
+  type GitRef,
   type KubeObject,
   type SourcedObject,
 } from '@capstan/gitops-core';
-import { HttpChartFetcher, KubeValuesSource, materialize, render } from '@capstan/render';
+import { GitChartCheckouts, HttpChartFetcher, KubeValuesSource, materialize, render } from '@capstan/render';
 
 export interface DiffEntry {
   object: string;
@@ -149,11 +150,29 @@ async function build(
   const root = await mkdtemp(join(tmpdir(), 'capstan-diff-'));
   try {
     await materialize(files, root);
-    const rendered = await render({ ...common, root, path: sync.spec.path, repositoryUrl: repo.spec.url });
+    const repositoryRef = refName(req.ref, repo.spec.ref);
+    const rendered = await render({
+      ...common,
+      root,
+      path: sync.spec.path,
+      repositoryUrl: repo.spec.url,
+      repositorySha: sha,
+      ...(repositoryRef === undefined ? {} : { repositoryRef }),
+      // Flux v1 charts on other refs or repositories, as the reconciler renders them.
+      gitCharts: new GitChartCheckouts(mirror, join(req.cacheDir, 'git-charts')).forRepository(repo.spec.url),
+    });
     return [...rendered.hooks.pre, ...rendered.objects, ...rendered.hooks.post];
   } finally {
     await rm(root, { recursive: true, force: true });
   }
+}
+
+/** The branch or tag the diffed commit comes from, when it has one (a Flux v1 chart.ref naming it renders from it). */
+function refName(ref: string | undefined, followed: GitRef | undefined): string | undefined {
+  if (ref !== undefined) return ref;
+  if (followed?.commit) return followed.commit;
+  if (followed?.semver) return undefined;
+  return followed?.tag ?? followed?.branch ?? 'main';
 }
 
 async function resolveRef(
