@@ -81,7 +81,7 @@ export const auditQuery = (rows: number) => async (): Promise<BenchResult> => {
       details: [
         `${rows.toLocaleString('en')} decisions (~${(rows * 2).toLocaleString('en')} target rows) generated in Postgres: ${NAMESPACES} namespaces x ${APPS} Syncs, 1-3 objects each, ${PEOPLE} people, a year of timestamps. ${SAMPLES} sequential requests per query (fewer, at least 30, when a query is slow) after 20 warm-up ones, random parameters, through the real HTTP API (Nest + Prisma + JSON), auth disabled. Each request is one SQL statement (the page, its decisions and their targets).`,
         lines.join('\n'),
-        `The same "who deployed X" at the database only (pg client, the one statement DecisionRepository.objectHistory runs: touches by decision_targets_object_history_idx, their decisions and targets): p50 ${sqlOnly.p50.toFixed(1)} ms, p99 ${sqlOnly.p99.toFixed(1)} ms over ${SAMPLES} samples. The rest of the HTTP time is Nest, Prisma and JSON on a shared 2-core machine (load average at the end of the run: ${loadavg()[0]?.toFixed(1)}).`,
+        `The same "who deployed X" at the database only (pg client, the one statement DecisionRepository.objectHistory runs: touches by decision_targets_object_touch_idx, their decisions and targets): p50 ${sqlOnly.p50.toFixed(1)} ms, p99 ${sqlOnly.p99.toFixed(1)} ms over ${SAMPLES} samples. The rest of the HTTP time is Nest, Prisma and JSON on a shared 2-core machine (load average at the end of the run: ${loadavg()[0]?.toFixed(1)}).`,
         'Bench-only dataset: hashes are well-formed but not a chain, so /audit/verify is not measured here (see audit-ingest for verify time).',
       ].join('\n\n'),
     };

@@ -8,8 +8,8 @@ import type { DecisionFilter, DeciderKey, Page } from '../domain/decision-query.
  *
  * Shapes, chosen so each common question is a short index walk at millions of rows (see
  * docs/benchmarks.md, audit-query-1m):
- * - namespace given: walk decision_targets by (namespace, decision_seq DESC) (or the object-history
- *   index when kind and name are given too) and join each touch to its decision for the other
+ * - namespace given: walk decision_targets by (namespace, decision_seq DESC) (or decision_targets_object_touch_idx
+ *   when kind and name are given too) and join each touch to its decision for the other
  *   filters, the way object history does. Starting from decisions instead meant probing targets for
  *   every decision until 50 matched: ~200 probes per hit with 200 namespaces.
  * - actor given: "name is X" and "email is X, whatever its case" are two separate index walks in
@@ -36,7 +36,12 @@ function pageOf(filter: DecisionFilter, page: Page, actor: Prisma.Sql | undefine
   if (filter.namespace !== undefined) {
     // The cursor bounds the index column itself: Postgres does not carry `<` across the join.
     if (page.beforeSeq !== undefined) onTarget.push(Prisma.sql`t.decision_seq < ${page.beforeSeq}`);
-    // DISTINCT: a decision touching several objects of the namespace is one entry.
+    // DISTINCT: a decision touching several objects of the namespace is one entry. The join is
+    // only there to filter: without conditions on the decision, the walk stays index-only (at 10M
+    // rows, probing decisions_seq_key per touch cost more than the whole rest of the page).
+    if (onDecision.length === 0)
+      return Prisma.sql`SELECT DISTINCT t.decision_seq AS seq FROM decision_targets t
+       WHERE ${and(onTarget)} ORDER BY t.decision_seq DESC LIMIT ${page.limit}`;
     return Prisma.sql`SELECT DISTINCT t.decision_seq AS seq
       FROM decision_targets t JOIN decisions d ON d.seq = t.decision_seq
      WHERE ${and([...onTarget, ...onDecision])}

@@ -107,7 +107,7 @@ export class DecisionRepository {
 
   /**
    * Every decision that touched the object, newest first, one entry per decision even if it
-   * touched the object under two API versions. Walks decision_targets_object_history_idx.
+   * touched the object under two API versions. Walks decision_targets_object_touch_idx, index-only.
    */
   async objectHistory(object: ObjectRefKey, page: Page): Promise<ObjectHistoryRow[]> {
     const before =
