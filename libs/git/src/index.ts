@@ -6,3 +6,4 @@ export * from './credentials.js';
 export * from './ignore.js';
 export * from './semver-ref.js';
 export * from './verification.js';
+export * from './blobs.js';

@@ -7,6 +7,7 @@ import {
   credentialEnv,
   credentialsFromSecret,
   keysFromSecret,
+  parseBatch,
   parseGpgStatus,
   parseSshVerify,
   pickSemverTag,
@@ -134,5 +135,21 @@ describe('verification parsing', () => {
         keyId: 'SHA256:abc',
       },
     );
+  });
+});
+
+describe('parseBatch', () => {
+  it('splits `git cat-file --batch` output into bytes, other object types and missing specs', () => {
+    const bytes = Buffer.from([0x00, 0xff, 0x0a, 0xfe]);
+    const out = Buffer.concat([
+      Buffer.from(`${'a'.repeat(40)} blob 4\n`),
+      bytes,
+      Buffer.from(`\nHEAD:nope missing\n${'b'.repeat(40)} tree 2\nxx\n`),
+    ]);
+    const [blob, missing, tree] = parseBatch(out, 3);
+    assert.ok(blob?.kind === 'blob' && blob.content.equals(bytes));
+    assert.deepEqual(missing, { kind: 'missing' });
+    assert.deepEqual(tree, { kind: 'other', type: 'tree' });
+    assert.throws(() => parseBatch(Buffer.from(''), 1), /truncated/);
   });
 });

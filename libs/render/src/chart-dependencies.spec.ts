@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -136,6 +136,50 @@ ${more}`;
       renderAt(unreachable),
       /charts\/app\/Chart.yaml: .*helm dependency build failed: chart repository http:\/\/127.0.0.1:9\/charts unreachable: .*connection refused/,
     );
+  });
+
+  it('reuses the archives of a chart pinned by Chart.lock across commits', async () => {
+    const unlocked = await checkout({
+      ...appChart(charts.url, '^1.0.0'),
+      'releases/app.yaml': release('ref: main, path: charts/app'),
+    });
+    await renderAt(unlocked);
+    // Without a lock, `helm dependency build` resolved the range and wrote one, as `update` does.
+    const lock = await readFile(join(unlocked, 'charts/app/Chart.lock'), 'utf8');
+    const dependencies = new ChartDependencies('helm', {
+      cacheDir: join(unlocked, '..', `deps-cache-${id}`),
+    });
+    const commit = () =>
+      checkout({
+        ...appChart(charts.url, '^1.0.0', { 'charts/app/Chart.lock': lock }),
+        'releases/app.yaml': release('ref: main, path: charts/app'),
+      });
+    const before = charts.downloads('lib');
+    const first = await renderAt(await commit(), { dependencies });
+    const second = await renderAt(await commit(), { dependencies });
+    assert.deepEqual(data(second), data(first));
+    assert.deepEqual(data(first)['app-lib'], { version: '1.2.0' });
+    assert.equal(charts.downloads('lib') - before, 1, 'the second commit copies the locked archives');
+  });
+
+  it('names the Chart.yaml when its dependencies are malformed', async () => {
+    const bad = async (dependencies: string) =>
+      renderAt(
+        await checkout({
+          ...appChart(charts.url, '^1.0.0'),
+          'charts/app/Chart.yaml': `apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies: ${dependencies}\n`,
+          'releases/app.yaml': release('ref: main, path: charts/app'),
+        }),
+      );
+    await assert.rejects(
+      bad('{lib: x}'),
+      /charts\/app\/Chart.yaml: HelmRelease\/.*\/app: dependencies must be a list/,
+    );
+    await assert.rejects(
+      bad('[{version: 1.0.0}]'),
+      /charts\/app\/Chart.yaml: .*dependencies\[0\] has no name/,
+    );
+    await assert.rejects(bad('[oops'), /charts\/app\/Chart.yaml: .*invalid YAML/);
   });
 
   it('leaves charts/ alone with Flux v1 skipDepUpdate, so helm names what is missing', async () => {

@@ -1,10 +1,12 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parse } from 'yaml';
+import { dirname, join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import { RenderError, ToolError, toolMessage } from './errors.js';
 import { runTool } from './exec.js';
 import { helmEnv } from './helm-env.js';
+import { LockedDependencyCache, type DeclaredDependency } from './locked-dependencies.js';
 import { isMapping } from './values.js';
 
 /** Which chart to prepare, and how to name it in errors. */
@@ -29,11 +31,17 @@ export interface ChartToPrepare {
  */
 export class ChartDependencies {
   private readonly prepared = new Map<string, Promise<void>>();
+  private readonly locked: LockedDependencyCache | undefined;
+  private readonly keep: number;
 
+  /** With `cacheDir`, archives of charts with a lock file are also kept across commits. */
   constructor(
     private readonly helm: string,
-    private readonly keep = 256,
-  ) {}
+    options: { cacheDir?: string; keep?: number } = {},
+  ) {
+    this.locked = options.cacheDir === undefined ? undefined : new LockedDependencyCache(options.cacheDir);
+    this.keep = options.keep ?? 256;
+  }
 
   ensure(chart: ChartToPrepare): Promise<void> {
     let pending = this.prepared.get(chart.dir);
@@ -54,19 +62,34 @@ export class ChartDependencies {
   private async prepare(chart: ChartToPrepare): Promise<void> {
     const declared = await declaredDependencies(chart);
     if (declared.length === 0 || chart.skip) return;
-    const present = await vendoredCharts(join(chart.dir, 'charts'));
-    if (declared.every((name) => present.has(name))) return;
+    const charts = join(chart.dir, 'charts');
+    const present = await vendoredCharts(charts);
+    if (declared.every((d) => present.has(d.name))) return;
+    const key = await this.locked?.keyOf(chart.dir, declared);
+    if (key !== undefined && (await this.locked?.restore(key, charts))) return;
+    await this.build(chart, declared);
+    if (key !== undefined) await this.locked?.store(key, charts);
+  }
+
+  private async build(chart: ChartToPrepare, declared: readonly DeclaredDependency[]): Promise<void> {
     const home = await mkdtemp(join(tmpdir(), 'capstan-helm-home-'));
+    const repositories = repositoryNames(declared);
     try {
+      const env = helmEnv(home);
+      // With a Chart.lock, helm builds only from repositories it knows by name: declare each one.
+      await writeRepositoryConfig(
+        env['HELM_REPOSITORY_CONFIG'] ?? join(home, 'repositories.yaml'),
+        repositories,
+      );
       await runTool(this.helm, ['dependency', 'build', '.'], {
         cwd: chart.dir,
-        env: helmEnv(home),
+        env,
         timeoutMs: 300_000,
       });
     } catch (e) {
       throw new RenderError(
         chart.chartFile,
-        `${chart.release}: helm dependency build failed: ${dependencyBuildMessage(e)}`,
+        `${chart.release}: helm dependency build failed: ${dependencyBuildMessage(e, repositories)}`,
         chart.document,
       );
     } finally {
@@ -77,27 +100,49 @@ export class ChartDependencies {
 
 /**
  * helm reports a repository it cannot reach on stdout and then fails with "no cached repository
- * for helm-manager-<hash>", which names neither the URL nor the cause: lead with the cause.
+ * for <name>", which names neither the URL nor the cause: lead with the cause, by URL.
  */
-export function dependencyBuildMessage(e: unknown): string {
+export function dependencyBuildMessage(e: unknown, urls: ReadonlyMap<string, string> = new Map()): string {
   const stdout = e instanceof ToolError ? e.stdout : '';
   const unreachable: string[] = [];
   const lines = stdout.split('\n');
   for (const [i, line] of lines.entries()) {
     const repo = /Unable to get an update from the "([^"]+)" chart repository/.exec(line)?.[1];
     if (repo !== undefined)
-      unreachable.push(`chart repository ${repo} unreachable: ${lines[i + 1]?.trim() ?? ''}`);
+      unreachable.push(
+        `chart repository ${urls.get(repo) ?? repo} unreachable: ${lines[i + 1]?.trim() ?? ''}`,
+      );
   }
   const own = toolMessage(e);
   if (unreachable.length === 0) return own;
-  return /no cached repository for helm-manager-/.test(own)
-    ? unreachable.join('; ')
-    : [...unreachable, own].join('; ');
+  return /no cached repository for /.test(own) ? unreachable.join('; ') : [...unreachable, own].join('; ');
 }
 
-/** Chart names listed as dependencies: Chart.yaml (apiVersion v2) or requirements.yaml (v1). */
-async function declaredDependencies(chart: ChartToPrepare): Promise<string[]> {
-  const names: string[] = [];
+/** Our name for each HTTP repository the dependencies come from (name -> URL). */
+function repositoryNames(declared: readonly DeclaredDependency[]): Map<string, string> {
+  const names = new Map<string, string>();
+  for (const { repository } of declared)
+    if (/^https?:\/\//i.test(repository))
+      names.set(`capstan-${createHash('sha256').update(repository).digest('hex').slice(0, 16)}`, repository);
+  return names;
+}
+
+/** A helm repositories.yaml declaring those repositories. */
+async function writeRepositoryConfig(file: string, repositories: ReadonlyMap<string, string>): Promise<void> {
+  await mkdir(dirname(file), { recursive: true });
+  await writeFile(
+    file,
+    stringify({
+      apiVersion: '',
+      generated: '0001-01-01T00:00:00Z',
+      repositories: [...repositories].map(([name, url]) => ({ name, url })),
+    }),
+  );
+}
+
+/** Dependencies listed in Chart.yaml (apiVersion v2) or requirements.yaml (v1). */
+async function declaredDependencies(chart: ChartToPrepare): Promise<DeclaredDependency[]> {
+  const declared: DeclaredDependency[] = [];
   for (const file of ['Chart.yaml', 'requirements.yaml']) {
     const text = await readFile(join(chart.dir, file), 'utf8').catch(() => undefined);
     if (text === undefined) continue;
@@ -115,10 +160,11 @@ async function declaredDependencies(chart: ChartToPrepare): Promise<string[]> {
       const name = isMapping(dep) ? dep['name'] : undefined;
       if (typeof name !== 'string' || name === '')
         throw new RenderError(named, `${chart.release}: dependencies[${i}] has no name`);
-      names.push(name);
+      const repository = isMapping(dep) && typeof dep['repository'] === 'string' ? dep['repository'] : '';
+      declared.push({ name, repository });
     }
   }
-  return names;
+  return declared;
 }
 
 /**

@@ -10,7 +10,7 @@ import { createKubeConfig } from '@capstan/kube';
 import { sharedCluster } from '@capstan/testing';
 import { HttpChartFetcher } from './chart-fetcher.js';
 import { RenderError } from './errors.js';
-import { GitChartCheckouts, sameCredentialScope } from './git-charts.js';
+import { GitChartCheckouts, chartUrlProblem, sameCredentialScope } from './git-charts.js';
 import { render } from './render.js';
 import { materialize } from './repository.js';
 import { KubeValuesSource } from './values-source.js';
@@ -154,6 +154,23 @@ describe('Flux v1 charts from other refs and repositories', () => {
       renderRelease(`git: "${privateServer.url('other.git')}", path: charts/web`),
       /releases\/web.yaml: HelmRelease\/.*\/web: spec.chart.git .*other.git@master: .*git clone/,
     );
+  });
+
+  it('refuses transport helpers, and local repositories unless the synced one is local', async () => {
+    await assert.rejects(
+      renderRelease(`git: "file://${root}/open/library.git", path: charts/web`),
+      (e: unknown) =>
+        e instanceof RenderError &&
+        e.file === 'releases/web.yaml' &&
+        /spec.chart.git file:\/\/.*library.git@master: a repository on the reconciler's disk is only read when the synced repository is local too/.test(
+          e.message,
+        ),
+    );
+    assert.match(chartUrlProblem('ext::sh -c touch% /tmp/x', fleetUrl) ?? '', /transport helpers/);
+    assert.match(chartUrlProblem('--upload-pack=touch /tmp/x', fleetUrl) ?? '', /not a valid/);
+    assert.match(chartUrlProblem('/srv/git/other.git', fleetUrl) ?? '', /reconciler's disk/);
+    assert.equal(chartUrlProblem('file:///srv/git/other.git', 'file:///srv/git/fleet.git'), undefined);
+    assert.equal(chartUrlProblem('git@github.com:acme/charts.git', fleetUrl), undefined);
   });
 
   it('scopes credentials by repository and protocol', () => {

@@ -146,6 +146,20 @@ export class GitChartCheckouts {
   }
 }
 
+/**
+ * Why a manifest may not name this chart repository, if it may not. A HelmRelease in Git must not
+ * make the reconciler run a git transport helper (`ext::` runs commands) or read repositories on
+ * its own disk (other tenants' mirrors) unless the synced repository is itself local.
+ */
+export function chartUrlProblem(url: string, syncedUrl: string | undefined): string | undefined {
+  const trimmed = url.trim();
+  if (trimmed.startsWith('-')) return 'not a valid repository URL';
+  if (/^[a-z][a-z0-9+.-]*::/i.test(trimmed)) return 'git transport helpers (<transport>::) are not allowed';
+  if (protocolOf(trimmed) === 'file' && (syncedUrl === undefined || protocolOf(syncedUrl) !== 'file'))
+    return "a repository on the reconciler's disk is only read when the synced repository is local too";
+  return undefined;
+}
+
 /** Same repository and same protocol family (an https token never goes out over plain http). */
 export function sameCredentialScope(a: string, b: string): boolean {
   return normalizeGitUrl(a) === normalizeGitUrl(b) && protocolOf(a) === protocolOf(b);

@@ -10,6 +10,8 @@ export function helmEnv(home: string): Record<string, string> {
     HELM_CONFIG_HOME: join(home, 'config'),
     HELM_CACHE_HOME: join(home, 'cache'),
     HELM_DATA_HOME: join(home, 'data'),
+    HELM_REPOSITORY_CONFIG: join(home, 'config', 'repositories.yaml'),
+    HELM_REPOSITORY_CACHE: join(home, 'cache', 'repository'),
     HELM_NO_PLUGINS: '1',
   };
   const keep = [

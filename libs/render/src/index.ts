@@ -12,3 +12,4 @@ export * from './render.js';
 export * from './chart-dependencies.js';
 export * from './git-charts.js';
 export * from './url-values.js';
+export * from './locked-dependencies.js';

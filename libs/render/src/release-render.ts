@@ -9,6 +9,7 @@ import { normalizeGitUrl, type ReleaseSpec, type ValuesRef } from './helm-releas
 import type { RenderInput } from './render.js';
 import { insideRepository } from './repository.js';
 import { HttpUrlValues, redactUrl } from './url-values.js';
+import { chartUrlProblem } from './git-charts.js';
 import { isMapping, mergeValues, type Values } from './values.js';
 import type { ValuesSource } from './values-source.js';
 
@@ -94,6 +95,8 @@ async function chartCheckout(
       release.origin.document,
     );
   };
+  const problem = chartUrlProblem(chart.url, input.repositoryUrl);
+  if (problem !== undefined) return fail(problem);
   if (!input.gitCharts) return fail('charts from another repository or ref cannot be read here');
   try {
     const checkout = await input.gitCharts.checkout(chart.url, ref);

@@ -37,6 +37,8 @@ export interface SyncBuilderOptions {
   gitChartDir?: string;
   /** How long a chart repository's branch is trusted before it is fetched again. */
   gitChartRefetchMs?: number;
+  /** Where dependency archives of charts pinned by a Chart.lock are kept across commits. */
+  dependencyCacheDir?: string;
 }
 
 interface Checkout {
@@ -64,7 +66,9 @@ export class SyncBuilder {
     private readonly charts: ChartFetcher,
     private readonly options: SyncBuilderOptions,
   ) {
-    this.dependencies = new ChartDependencies(options.helm);
+    this.dependencies = new ChartDependencies(options.helm, {
+      cacheDir: options.dependencyCacheDir ?? join(tmpdir(), `capstan-chart-dependencies-${process.pid}`),
+    });
     this.gitCharts = new GitChartCheckouts(
       mirror,
       options.gitChartDir ?? join(tmpdir(), `capstan-git-charts-${process.pid}`),
