@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { GitOperationError, type GitCredentials, type GitMirror } from '@capstan/git';
 import { ChartNotFoundError } from './chart-fetcher.js';
@@ -122,9 +122,10 @@ export class GitChartCheckouts {
   }
 
   private async write(url: string, sha: string): Promise<string> {
-    const root = join(this.dir, `${createHash('sha256').update(url).digest('hex').slice(0, 16)}-${sha}`);
-    await rm(root, { recursive: true, force: true });
-    await mkdir(root, { recursive: true });
+    await mkdir(this.dir, { recursive: true });
+    // A folder per entry: an evicted checkout still being removed never meets its successor.
+    const prefix = `${createHash('sha256').update(url).digest('hex').slice(0, 16)}-${sha.slice(0, 12)}-`;
+    const root = await mkdtemp(join(this.dir, prefix));
     try {
       await materialize(await this.mirror.readTree(url, sha, '', () => true), root);
     } catch (e) {
