@@ -148,10 +148,11 @@ export interface BatchConsumeOptions<P = undefined> {
   /**
    * Work on a batch that does not depend on the batches before it (building records, serializing).
    * It runs for the next batch while the previous one is still in `handleBatch`, so this CPU work
-   * overlaps the previous batch's I/O instead of adding to it. Throwing here fails the batch as
-   * `handleBatch` throwing would (then each item is prepared and handled alone).
+   * overlaps the previous batch's I/O instead of adding to it; to overlap more than the first
+   * round trip, it should yield to the event loop now and then (hence the promise). Failing here
+   * fails the batch as `handleBatch` throwing would (then each item is prepared and handled alone).
    */
-  prepare?: (items: BatchItem[]) => P;
+  prepare?: (items: BatchItem[]) => P | Promise<P>;
   /** Most messages per batch. */
   maxBatch?: number;
   /** After the first message arrives, how long to wait for more before handling what is there. */
@@ -175,6 +176,11 @@ export interface BatchConsumeOptions<P = undefined> {
 }
 
 export const defaultUnavailableBackoffMs = [100, 250, 500, 1_000, 2_000, 5_000];
+
+/** Messages decoded between two turns of the event loop while a batch is taken. */
+const YIELD_EVERY = 50;
+/** Lets pending I/O callbacks run (setImmediate runs after them, unlike a resolved promise). */
+export const yieldToEventLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 type Attempt = { kind: 'ok' } | { kind: 'failed'; error: unknown } | { kind: 'stopped' };
 
@@ -283,7 +289,9 @@ export async function startBatchConsumer<P = undefined>(
     );
     const items: TakenBatch<P>['items'] = [];
     const invalid: TakenBatch<P>['invalid'] = [];
-    for (const msg of msgs) {
+    for (const [index, msg] of msgs.entries()) {
+      // Decoding is CPU too: let the batch being handled take its turns meanwhile.
+      if (index > 0 && index % YIELD_EVERY === 0) await yieldToEventLoop();
       const meta = metaOf(msg);
       try {
         items.push({ msg, item: { event: decodeEvent(msg.data), meta } });
@@ -295,7 +303,7 @@ export async function startBatchConsumer<P = undefined>(
     try {
       prepared = {
         ok: true,
-        value: items.length > 0 ? options.prepare?.(items.map((i) => i.item)) : undefined,
+        value: items.length > 0 ? await options.prepare?.(items.map((i) => i.item)) : undefined,
       };
     } catch (error) {
       prepared = { ok: false, error };
@@ -312,8 +320,8 @@ export async function startBatchConsumer<P = undefined>(
     // A batch that could not be prepared goes straight to one at a time.
     if (prepared.ok) {
       const batch = items.map((i) => i.item);
-      const whole = await attempt(() =>
-        options.handleBatch(batch, outages === outagesSeen ? prepared.value : options.prepare?.(batch)),
+      const whole = await attempt(async () =>
+        options.handleBatch(batch, outages === outagesSeen ? prepared.value : await options.prepare?.(batch)),
       );
       if (whole.kind === 'ok') return ackAll(items.map((i) => i.msg));
       if (whole.kind === 'stopped') return handBack(items.map((i) => i.msg));
@@ -321,7 +329,7 @@ export async function startBatchConsumer<P = undefined>(
 
     // Someone in the batch is bad (or the batch as a whole is): find out who, one at a time.
     for (const [index, { msg, item }] of items.entries()) {
-      const one = await attempt(() => options.handleBatch([item], options.prepare?.([item])));
+      const one = await attempt(async () => options.handleBatch([item], await options.prepare?.([item])));
       switch (one.kind) {
         case 'ok':
           await ackAll([msg]);

@@ -12,7 +12,7 @@ import { DecisionIngest } from './ingest/decision-ingest.service.js';
 import { DecisionRepository } from './persistence/decision.repository.js';
 import { DecisionQueries } from './persistence/decision-queries.repository.js';
 import { messagingProviders } from './messaging.js';
-import { DatabaseLifecycle, prismaProvider } from './persistence/prisma.provider.js';
+import { DatabaseLifecycle, pgPoolProvider, prismaProvider } from './persistence/prisma.provider.js';
 import { ChainVerifier } from './verification/chain-verifier.service.js';
 import { DEFAULT_STREAM_OPTIONS, type StreamOptions } from './stream/stream.config.js';
 import { streamControllers, streamProviders } from './stream/stream.providers.js';
@@ -51,6 +51,7 @@ export class AuditModule {
       ],
       providers: [
         prismaProvider(options.databaseUrl),
+        pgPoolProvider(options.databaseUrl),
         DatabaseLifecycle,
         DecisionRepository,
         DecisionQueries,

@@ -1,10 +1,14 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { DeployDecisionRecordedV1 } from '@capstan/events';
+import { yieldToEventLoop } from '@capstan/messaging';
 import { CLOCK, type Clock } from '@capstan/platform';
 import { toDecisionRecord } from '../domain/to-decision-record.js';
 import { ID_GENERATOR, type IdGenerator } from '../ids.js';
 import { prepareDecision, type PreparedDecision } from '../persistence/decision-insert.js';
 import { DecisionRepository, type AppendResult } from '../persistence/decision.repository.js';
+
+/** Decisions prepared between two turns of the event loop. */
+const PREPARE_SLICE = 25;
 
 /**
  * Records decision events in the audit log. Idempotent on the event id: a redelivered or
@@ -39,7 +43,7 @@ export class DecisionIngest {
    * Throws (writing nothing) if any of them cannot be stored: the caller retries them one by one.
    */
   async ingestBatch(events: readonly DeployDecisionRecordedV1[]): Promise<AppendResult[]> {
-    return this.ingestPrepared(this.prepare(events));
+    return this.ingestPrepared(await this.prepare(events));
   }
 
   /**
@@ -47,11 +51,16 @@ export class DecisionIngest {
    * canonical content, their rows as JSON. A consumer runs it for the next batch while the
    * previous one is being written.
    */
-  prepare(events: readonly DeployDecisionRecordedV1[]): PreparedDecision[] {
+  async prepare(events: readonly DeployDecisionRecordedV1[]): Promise<PreparedDecision[]> {
     const recordedAt = this.clock.now();
-    return events.map((event) =>
-      prepareDecision(toDecisionRecord(event, { id: this.ids.next(), recordedAt })),
-    );
+    const prepared: PreparedDecision[] = [];
+    for (const [index, event] of events.entries()) {
+      // ~150 us of CPU per decision: in slices, so the batch being written meanwhile gets its
+      // database round trips answered within a slice instead of after the whole batch.
+      if (index > 0 && index % PREPARE_SLICE === 0) await yieldToEventLoop();
+      prepared.push(prepareDecision(toDecisionRecord(event, { id: this.ids.next(), recordedAt })));
+    }
+    return prepared;
   }
 
   async ingestPrepared(batch: readonly PreparedDecision[]): Promise<AppendResult[]> {

@@ -22,9 +22,10 @@ export interface DecisionStreamOptions {
 
 /**
  * JetStream -> audit log, in batches: up to `maxBatch` decisions are chained and committed in one
- * transaction, then acked; the next batch is prepared meanwhile. While the database is unavailable the batch is held and retried (never
- * dead-lettered; /readyz reports the database meanwhile); a batch that fails for another reason is
- * retried decision by decision, so only a poison one is retried and dead-lettered.
+ * transaction, then acked; the next batch is prepared meanwhile. While the database is unavailable
+ * the batch is held and retried (never dead-lettered; /readyz reports the database meanwhile); a
+ * batch that fails for another reason is retried decision by decision, so only a poison one is
+ * retried and dead-lettered.
  */
 export class DecisionStreamConsumer implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(DecisionStreamConsumer.name);
@@ -57,7 +58,7 @@ export class DecisionStreamConsumer implements OnApplicationBootstrap, BeforeApp
       // batch is in Postgres: on two cores that overlap is most of the ingest rate's headroom.
       prepare: (items) => this.ingest.prepare(decisionsOf(items)),
       handleBatch: async (items, prepared) => {
-        const batch = prepared ?? this.ingest.prepare(decisionsOf(items));
+        const batch = prepared ?? (await this.ingest.prepare(decisionsOf(items)));
         if (batch.length > 0) await this.ingest.ingestPrepared(batch);
       },
       onUnavailable: (error, attempt) => {

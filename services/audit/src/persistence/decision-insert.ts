@@ -102,7 +102,7 @@ export function targetsJson(placed: readonly PlacedDecision[]): string {
  * `seq` is given explicitly (OVERRIDING SYSTEM VALUE): the app numbers rows head+1, head+2... under
  * the chain lock, so a rolled-back batch burns no numbers and seq stays gapless.
  */
-export const insertDecisions = (json: string) => Prisma.sql`
+const insertDecisions = (json: string) => Prisma.sql`
   INSERT INTO decisions (
     id, event_id, event_source, seq, time, recorded_at, action, outcome, reason, message,
     actor_kind, actor_name, actor_email, actor_evidence, actors,
@@ -128,8 +128,20 @@ export const insertDecisions = (json: string) => Prisma.sql`
     image jsonb, cluster text, decided_by_kind text, decided_by_namespace text, decided_by_name text,
     change_set jsonb, evidence jsonb, correlation_id text, traceparent text, prev_hash text, hash text)`;
 
-export const insertTargets = (json: string) => Prisma.sql`
+const insertTargets = (json: string) => Prisma.sql`
   INSERT INTO decision_targets (decision_id, decision_seq, namespace, kind, api_version, name, action)
   SELECT decision_id, decision_seq, namespace, kind, api_version, name, action
   FROM jsonb_to_recordset(${json}::jsonb) AS r(
     decision_id uuid, decision_seq bigint, namespace text, kind text, api_version text, name text, action text)`;
+
+/**
+ * A placed batch as ONE statement: the decisions, their targets, and the identity sequence moved
+ * to the new head (so an INSERT that leaves seq to its default, a tool or a test, continues after
+ * it instead of colliding). One statement is one round trip in which Postgres does all the
+ * writing, while the app prepares the next batch. The targets' foreign key is checked at the end
+ * of the statement, when the decisions are in.
+ */
+export const insertBatch = (placed: readonly PlacedDecision[], head: bigint) => Prisma.sql`
+  WITH decision_rows AS (${insertDecisions(decisionsJson(placed))}),
+       target_rows AS (${insertTargets(targetsJson(placed))})
+  SELECT setval(pg_get_serial_sequence('decisions', 'seq'), ${head})`;

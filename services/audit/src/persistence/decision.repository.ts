@@ -1,20 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, type PrismaClient } from '@capstan/db';
+import type { PoolClient } from 'pg';
+import { Prisma, type PgPool, type PrismaClient } from '@capstan/db';
 import { GENESIS_HASH, linkHash, type ChainLink } from '../domain/chain.js';
 import type { ChainedDecision, DecisionRecord } from '../domain/decision-record.js';
 import type { ObjectRefKey, Page } from '../domain/decision-query.js';
 import { fromRow } from './decision-row.js';
 import { decisionColumns, type DecisionSelectRow } from './decision-select.sql.js';
 import {
-  decisionsJson,
-  insertDecisions,
-  insertTargets,
+  insertBatch,
   prepareDecision,
-  targetsJson,
   type PlacedDecision,
   type PreparedDecision,
 } from './decision-insert.js';
-import { PRISMA } from './prisma.provider.js';
+import { PG_POOL, PRISMA } from './prisma.provider.js';
 
 /**
  * Serializes appends across every audit replica for the length of one transaction, so each new
@@ -36,7 +34,11 @@ export interface ObjectHistoryRow {
 /** Postgres adapter for the decision log: chained appends and the queries behind the API. */
 @Injectable()
 export class DecisionRepository {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    /** Appends go through pg directly: the hot path, where Prisma's per-statement work showed. */
+    @Inject(PG_POOL) private readonly pool: PgPool,
+  ) {}
 
   /**
    * Appends under the chain lock. An event id already in the log is a duplicate: reported,
@@ -64,45 +66,61 @@ export class DecisionRepository {
    */
   async appendPrepared(batch: readonly PreparedDecision[]): Promise<AppendResult[]> {
     if (batch.length === 0) return [];
-    return this.prisma.$transaction(
-      async (tx) => {
-        await tx.$executeRaw`SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`;
-        const eventIds = [...new Set(batch.map((p) => p.record.eventId))];
-        // One round trip for both: what is already recorded, and the head to chain onto.
-        const found = await tx.$queryRaw<{ event_id: string | null; seq: bigint; hash: string }[]>`
-          (SELECT NULL AS event_id, seq, hash FROM decisions ORDER BY seq DESC LIMIT 1)
-          UNION ALL
-          SELECT event_id, seq, hash FROM decisions WHERE event_id = ANY(${eventIds}::text[])`;
-        const head = found.find((f) => f.event_id === null);
-
-        const known = new Map<string, bigint>();
-        for (const f of found) if (f.event_id !== null) known.set(f.event_id, f.seq);
-        const placed: PlacedDecision[] = [];
-        let seq = head?.seq ?? 0n;
-        let prevHash = head?.hash ?? GENESIS_HASH;
-        const results = batch.map((prepared): AppendResult => {
-          const already = known.get(prepared.record.eventId);
-          if (already !== undefined) return { status: 'duplicate', seq: already };
-          seq += 1n;
-          const hash = linkHash(prevHash, prepared.content);
-          placed.push({ prepared, seq, prevHash, hash });
-          known.set(prepared.record.eventId, seq);
-          prevHash = hash;
-          return { status: 'recorded', seq, hash };
-        });
-        if (placed.length === 0) return results;
-
-        await tx.$executeRaw(insertDecisions(decisionsJson(placed)));
-        if (placed.some((p) => p.prepared.targetHeads.length > 0))
-          await tx.$executeRaw(insertTargets(targetsJson(placed)));
-        // Keeps the identity sequence in step with the explicit numbers, so an INSERT that leaves
-        // seq to its default (a tool, a test) continues after the head instead of colliding.
-        await tx.$queryRaw`SELECT setval(pg_get_serial_sequence('decisions', 'seq'), ${seq})`;
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      try {
+        const results = await this.appendLocked(client, batch);
+        await client.query('COMMIT');
         return results;
-      },
-      // Appends queue on the lock; give a burst from several replicas time to drain.
-      { timeout: 30_000, maxWait: 10_000 },
+      } catch (e) {
+        await client.query('ROLLBACK').catch((rollback: unknown) => {
+          // The connection is gone (or unusable): the pool must not hand it out again.
+          broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+        });
+        throw e;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async appendLocked(
+    client: PoolClient,
+    batch: readonly PreparedDecision[],
+  ): Promise<AppendResult[]> {
+    await client.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK_KEY]);
+    const eventIds = [...new Set(batch.map((p) => p.record.eventId))];
+    // One round trip for both: what is already recorded, and the head to chain onto. (A statement
+    // of its own after the lock: its snapshot must include what the previous holder committed.)
+    const found = await client.query<{ event_id: string | null; seq: string; hash: string }>(
+      `(SELECT NULL AS event_id, seq, hash FROM decisions ORDER BY seq DESC LIMIT 1)
+       UNION ALL
+       SELECT event_id, seq, hash FROM decisions WHERE event_id = ANY($1::text[])`,
+      [eventIds],
     );
+    const head = found.rows.find((f) => f.event_id === null);
+
+    const known = new Map<string, bigint>();
+    for (const f of found.rows) if (f.event_id !== null) known.set(f.event_id, BigInt(f.seq));
+    const placed: PlacedDecision[] = [];
+    let seq = head ? BigInt(head.seq) : 0n;
+    let prevHash = head?.hash ?? GENESIS_HASH;
+    const results = batch.map((prepared): AppendResult => {
+      const already = known.get(prepared.record.eventId);
+      if (already !== undefined) return { status: 'duplicate', seq: already };
+      seq += 1n;
+      const hash = linkHash(prevHash, prepared.content);
+      placed.push({ prepared, seq, prevHash, hash });
+      known.set(prepared.record.eventId, seq);
+      prevHash = hash;
+      return { status: 'recorded', seq, hash };
+    });
+    if (placed.length === 0) return results;
+    const insert = insertBatch(placed, seq);
+    await client.query(insert.text, insert.values);
+    return results;
   }
 
   /**

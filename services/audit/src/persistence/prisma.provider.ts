@@ -5,14 +5,21 @@ import {
   type OnModuleInit,
   type Provider,
 } from '@nestjs/common';
-import { createPrismaClient, type PrismaClient } from '@capstan/db';
+import { createPgPool, createPrismaClient, type PgPool, type PrismaClient } from '@capstan/db';
 import { Readiness } from '@capstan/platform';
 
 export const PRISMA = Symbol('PrismaClient');
+/** A plain pg pool for the chain's appends (see createPgPool); two connections, appends queue on a lock anyway. */
+export const PG_POOL = Symbol('PgPool');
 
 export const prismaProvider = (databaseUrl: string): Provider => ({
   provide: PRISMA,
   useFactory: () => createPrismaClient(databaseUrl, { applicationName: 'capstan-audit' }),
+});
+
+export const pgPoolProvider = (databaseUrl: string): Provider => ({
+  provide: PG_POOL,
+  useFactory: () => createPgPool(databaseUrl, { applicationName: 'capstan-audit-append', maxConnections: 2 }),
 });
 
 /** Ties the client to the app: /readyz asks the database, shutdown closes the pool. */
@@ -20,6 +27,7 @@ export const prismaProvider = (databaseUrl: string): Provider => ({
 export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(PRISMA) private readonly prisma: PrismaClient,
+    @Inject(PG_POOL) private readonly pool: PgPool,
     private readonly readiness: Readiness,
   ) {}
 
@@ -31,5 +39,6 @@ export class DatabaseLifecycle implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.prisma.$disconnect();
+    await this.pool.end();
   }
 }

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
-import { createPrismaClient, type PrismaClient } from '@capstan/db';
+import { createPgPool, createPrismaClient, type PrismaClient } from '@capstan/db';
 import { createTestDatabase } from '@capstan/testing';
 import type { Clock } from '@capstan/platform';
 import { DecisionIngest } from '../ingest/decision-ingest.service.js';
@@ -20,7 +20,8 @@ export async function auditOnTestDatabase() {
   Logger.overrideLogger(['error', 'warn']);
   const db = await createTestDatabase();
   const prisma: PrismaClient = createPrismaClient(db.url);
-  const repository = new DecisionRepository(prisma);
+  const pool = createPgPool(db.url);
+  const repository = new DecisionRepository(prisma, pool);
   const clock = manualClock();
   const ingest = new DecisionIngest(repository, clock, fixedIds());
   const verifier = new ChainVerifier(repository);
@@ -43,6 +44,7 @@ export async function auditOnTestDatabase() {
     },
     async close() {
       await prisma.$disconnect();
+      await pool.end();
       await db.drop();
     },
   };

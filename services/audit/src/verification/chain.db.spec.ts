@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { createPrismaClient } from '@capstan/db';
+import { createPgPool, createPrismaClient } from '@capstan/db';
 import { DecisionIngest } from '../ingest/decision-ingest.service.js';
 import { DecisionRepository } from '../persistence/decision.repository.js';
 import { decisionEvent, deployment, fixedIds } from '../testing/decision-events.js';
@@ -49,8 +49,9 @@ void describe('hash chain in Postgres', () => {
   void it('keeps one gap-free chain when two replicas append at the same time', async () => {
     // Two clients, two pools: the lock, not a shared connection, must serialize them.
     const replica = createPrismaClient(audit.url);
+    const replicaPool = createPgPool(audit.url);
     const other = new DecisionIngest(
-      new DecisionRepository(replica),
+      new DecisionRepository(replica, replicaPool),
       manualClock(),
       fixedIds('01936f00-0000-7000-9000-'),
     );
@@ -64,6 +65,7 @@ void describe('hash chain in Postgres', () => {
       );
     } finally {
       await replica.$disconnect();
+      await replicaPool.end();
     }
     const report = await audit.verifier.verify();
     assert.deepEqual(report, { ok: true, checked: 21 });
