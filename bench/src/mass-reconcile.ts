@@ -51,6 +51,10 @@ interface Run {
   syncs: number;
   seconds: number;
   peakRssMiB: number;
+  /** V8 heap in use when RSS peaked (the rest is V8's reserve, buffers and code). */
+  heapAtPeakMiB: number;
+  /** Per reconcile phase: how many ran and their mean duration, from the reconciler's histogram. */
+  phases: { phase: string; count: number; meanMs: number }[];
   cpu: { name: string; cores: number }[];
 }
 
@@ -152,8 +156,13 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
     ];
     const cpuBefore = await Promise.all(watched.map((p) => cpuSeconds(p.pid)));
     let peakRss = 0;
+    let heapAtPeak = 0;
     const sampler = setInterval(() => {
-      void rssBytes(reconciler.pid).then((r) => (peakRss = Math.max(peakRss, r)));
+      void rssBytes(reconciler.pid).then(async (r) => {
+        if (r <= peakRss) return;
+        peakRss = r;
+        heapAtPeak = await heapUsed(reconciler.port).catch(() => heapAtPeak);
+      });
     }, 250);
     const revision = `main@sha1:${sha}`;
     try {
@@ -174,11 +183,14 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
       clearInterval(sampler);
     }
     const seconds = (performance.now() - started) / 1000;
+    const phases = await phaseTimes(reconciler.port);
     const cpuAfter = await Promise.all(watched.map((p) => cpuSeconds(p.pid)));
     const run = {
       syncs: n,
       seconds,
       peakRssMiB: peakRss / 2 ** 20,
+      heapAtPeakMiB: heapAtPeak / 2 ** 20,
+      phases,
       cpu: watched.map((p, i) => ({
         name: p.name,
         cores: ((cpuAfter[i] ?? 0) - (cpuBefore[i] ?? 0)) / seconds,
@@ -195,6 +207,7 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
 
 interface Child {
   pid: number;
+  port: number;
   stop(): Promise<void>;
 }
 
@@ -220,6 +233,7 @@ async function startChild(name: string, env: Record<string, string>, logDir: str
   );
   return {
     pid: child.pid ?? 0,
+    port,
     stop: async () => {
       if (state.exited) return;
       const done = new Promise((r) => child.once('exit', r));
@@ -240,6 +254,32 @@ async function clusterPids(kubeconfigPath: string): Promise<{ name: string; pid:
   } catch {
     return [];
   }
+}
+
+async function heapUsed(port: number): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  return Number(/^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
+}
+
+async function phaseTimes(port: number): Promise<Run['phases']> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const pick = (suffix: string) =>
+    new Map(
+      [
+        ...text.matchAll(
+          new RegExp(
+            `^capstan_reconcile_phase_seconds_${suffix}\\{[^}]*phase="([^"]+)"[^}]*\\} (\\S+)$`,
+            'gm',
+          ),
+        ),
+      ].map((m) => [m[1] ?? '', Number(m[2])]),
+    );
+  const sums = pick('sum');
+  return [...pick('count')].map(([phase, count]) => ({
+    phase,
+    count,
+    meanMs: count > 0 ? ((sums.get(phase) ?? 0) / count) * 1000 : 0,
+  }));
 }
 
 async function cpuSeconds(pid: number): Promise<number> {

@@ -1,8 +1,8 @@
 import { Controller, Logger } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import { COMMIT_OBSERVED_V1, type CommitObservedV1 } from '@capstan/events';
-import { CapstanResources, isNotFound } from '@capstan/kube';
 import { SyncWatchService } from './sync-watch.service.js';
+import { RepositoryCache } from './repository-cache.js';
 
 /** Event-driven side: a new commit reconciles every Sync that follows its repository. */
 @Controller()
@@ -11,7 +11,7 @@ export class CommitConsumer {
 
   constructor(
     private readonly syncs: SyncWatchService,
-    private readonly resources: CapstanResources,
+    private readonly repositories: RepositoryCache,
   ) {}
 
   @EventPattern(COMMIT_OBSERVED_V1)
@@ -39,11 +39,16 @@ export class CommitConsumer {
     // others simply re-apply the same revision, which changes nothing.
     const results = await Promise.allSettled(
       targets.map((s) =>
-        this.syncs.run(s.metadata.namespace, s.metadata.name, {
-          id: event.id,
-          source,
-          ...(event.data.verification ? { verification: event.data.verification } : {}),
-        }),
+        this.syncs.run(
+          s.metadata.namespace,
+          s.metadata.name,
+          {
+            id: event.id,
+            source,
+            ...(event.data.verification ? { verification: event.data.verification } : {}),
+          },
+          new Date(event.data.observedAt),
+        ),
       ),
     );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -55,21 +60,13 @@ export class CommitConsumer {
    * event older than the commit the repository now points at must not roll it back.
    */
   private async superseded(event: CommitObservedV1): Promise<boolean> {
-    try {
-      const repo = await this.resources.get(
-        'GitRepository',
-        event.data.repository.namespace,
-        event.data.repository.name,
-      );
-      const artifact = repo.status?.artifact;
-      return (
-        !!artifact &&
-        artifact.sha !== event.data.sha &&
-        Date.parse(artifact.observedAt) > Date.parse(event.data.observedAt)
-      );
-    } catch (e) {
-      if (isNotFound(e)) return true; // the repository is gone: nothing follows it any more
-      throw e;
-    }
+    const repo = await this.repositories.get(event.data.repository.namespace, event.data.repository.name);
+    if (!repo) return true; // the repository is gone: nothing follows it any more
+    const artifact = repo.status?.artifact;
+    return (
+      !!artifact &&
+      artifact.sha !== event.data.sha &&
+      Date.parse(artifact.observedAt) > Date.parse(event.data.observedAt)
+    );
   }
 }

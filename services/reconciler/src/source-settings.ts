@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { CommitVerification } from '@capstan/events';
 import { credentialsFromSecret, type FetchOptions } from '@capstan/git';
-import { CapstanResources, SecretReader, type GitRepository, type Sync } from '@capstan/kube';
+import { SecretReader, type GitRepository, type Sync } from '@capstan/kube';
+import { RepositoryCache } from './repository-cache.js';
 
 export interface SourceSettings {
   /** Credentials from the GitRepository's secretRef, for private repositories. */
@@ -16,13 +17,15 @@ export interface SourceSettings {
 @Injectable()
 export class SourceSettingsReader {
   constructor(
-    private readonly resources: CapstanResources,
+    private readonly repositories: RepositoryCache,
     private readonly secrets: SecretReader,
   ) {}
 
   async forSync(sync: Sync): Promise<SourceSettings> {
     const namespace = sync.spec.sourceRef.namespace ?? sync.metadata.namespace;
-    return this.forRepository(await this.resources.get('GitRepository', namespace, sync.spec.sourceRef.name));
+    const repo = await this.repositories.get(namespace, sync.spec.sourceRef.name);
+    if (!repo) throw new Error(`GitRepository ${namespace}/${sync.spec.sourceRef.name} not found`);
+    return this.forRepository(repo);
   }
 
   async forRepository(repo: GitRepository): Promise<SourceSettings> {

@@ -13,6 +13,7 @@ import {
   type InventoryEntry,
 } from '@capstan/gitops-core';
 import { ArtifactCache } from './artifact-cache.js';
+import { RepositoryCache } from './repository-cache.js';
 import { dependencyBlocker } from './domain/dependencies.js';
 import { describeUnhealthy, type HealthOutcome } from './domain/outcome.js';
 import { ownerLabels } from './domain/ownership.js';
@@ -43,6 +44,7 @@ export class SyncLifecycle {
     private readonly pruner: Pruner,
     private readonly health: HealthWaiter,
     @Inject(CLOCK) private readonly clock: Clock,
+    private readonly repositories: RepositoryCache,
   ) {}
 
   /** Brings the commit into the local mirror, once for all Syncs of the repository. */
@@ -150,17 +152,11 @@ export class SyncLifecycle {
       if (isNotFound(e)) return { ref, found: false };
       throw e;
     }
-    let sourceRevision: string | undefined;
-    try {
-      const repo = await this.resources.get(
-        'GitRepository',
-        dep.spec.sourceRef.namespace ?? dep.metadata.namespace,
-        dep.spec.sourceRef.name,
-      );
-      sourceRevision = repo.status?.artifact?.revision;
-    } catch (e) {
-      if (!isNotFound(e)) throw e;
-    }
+    const repo = await this.repositories.get(
+      dep.spec.sourceRef.namespace ?? dep.metadata.namespace,
+      dep.spec.sourceRef.name,
+    );
+    const sourceRevision = repo?.status?.artifact?.revision;
     return {
       ref,
       found: true,

@@ -22,6 +22,7 @@ import { SyncReconciler, TransientReconcileError, type ReconcileTrigger } from '
 import { DependencyNotReadyError } from './sync-lifecycle.js';
 import { ArtifactCache } from './artifact-cache.js';
 import { SourceSettingsReader } from './source-settings.js';
+import { RepositoryCache } from './repository-cache.js';
 
 export const REQUESTED_AT = 'capstan.dev/reconcile-requested-at';
 const DEFAULT_INTERVAL = '5m';
@@ -49,6 +50,7 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
     private readonly sources: SourceSettingsReader,
     private readonly readiness: Readiness,
     @Inject(RECONCILER_CONFIG) config: ReconcilerConfig,
+    private readonly repositories: RepositoryCache,
   ) {
     this.queue = new KeyedQueue(config.RECONCILE_CONCURRENCY);
     this.dependencyRetryMs = parseDuration(config.DEPENDENCY_RETRY_INTERVAL);
@@ -59,6 +61,8 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
   private readonly blocked = new Set<string>();
   /** Runs queued but not started yet, by Sync, with the commit they will reconcile. */
   private readonly waiting = new Map<string, { sha: string; done: Promise<void> }>();
+  /** The latest run started per Sync: its commit, when it started, and its end. */
+  private readonly started = new Map<string, { sha: string; at: number; done: Promise<void> }>();
 
   async onApplicationBootstrap(): Promise<void> {
     const informer = this.resources.informer('Sync');
@@ -92,16 +96,27 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
     );
   }
 
-  /** Reconciles one Sync (fresh from the API server) in the per-Sync queue. */
-  run(namespace: string, name: string, trigger: ReconcileTrigger): Promise<void> {
+  /**
+   * Reconciles one Sync (fresh from the API server) in the per-Sync queue. `observedAt` is when
+   * the cause was seen (a commit event's commit, the watch's change or timer): a run of the same
+   * commit that started since then already does what this one asks (at start-up the watch and
+   * the commit event both ask, for every Sync).
+   */
+  run(namespace: string, name: string, trigger: ReconcileTrigger, observedAt?: Date): Promise<void> {
     const key = `${namespace}/${name}`;
-    // A commit event and the watch often ask for the same commit of the same Sync at once (at
-    // start-up, for every Sync). A run still waiting in the queue reads the Sync afresh when it
-    // starts, so a second request for the same commit joins it instead of reconciling twice.
+    const sha = trigger.source.sha;
+    // A run still waiting in the queue reads the Sync afresh when it starts, so a second request
+    // for the same commit joins it instead of reconciling twice.
     const waiting = this.waiting.get(key);
-    if (waiting && waiting.sha === trigger.source.sha) return waiting.done;
+    if (waiting && waiting.sha === sha) return waiting.done;
+    if (observedAt) {
+      const started = this.started.get(key);
+      if (started && started.sha === sha && started.at >= observedAt.getTime())
+        return started.done.catch(() => this.run(namespace, name, trigger));
+    }
     const done = this.queue.run(key, async (slot) => {
       if (this.waiting.get(key)?.done === done) this.waiting.delete(key);
+      this.started.set(key, { sha, at: Date.now(), done });
       let sync: Sync;
       try {
         sync = await this.resources.get('Sync', namespace, name);
@@ -120,7 +135,7 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
         this.schedule(sync, this.dependencyRetryMs);
       }
     });
-    this.waiting.set(key, { sha: trigger.source.sha, done });
+    this.waiting.set(key, { sha, done });
     return done;
   }
 
@@ -138,6 +153,7 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
     clearTimeout(this.timers.get(key));
     this.timers.delete(key);
     this.seen.delete(key);
+    this.started.delete(key);
   }
 
   private schedule(sync: Sync, delayMs: number): void {
@@ -152,6 +168,8 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
 
   private async fromArtifact(sync: Sync): Promise<void> {
     const { namespace, name } = sync.metadata;
+    // A run of the same commit that starts from now on does what this one would.
+    const since = new Date();
     let interval = 300_000;
     try {
       interval = parseDuration(sync.spec.interval ?? DEFAULT_INTERVAL);
@@ -164,7 +182,7 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
           id: `sync:${sync.metadata.uid ?? key(sync)}:g${sync.metadata.generation ?? 0}:${artifact.sha}:${Date.now()}`,
           source,
         };
-        await this.run(namespace, name, trigger);
+        await this.run(namespace, name, trigger, since);
       }
     } catch (e) {
       const transient = e instanceof TransientReconcileError;
@@ -178,17 +196,11 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
     if (latest && !this.stopped) this.schedule(latest, interval);
   }
 
-  private async source(sync: Sync): Promise<GitRepository | undefined> {
-    try {
-      return await this.resources.get(
-        'GitRepository',
-        sync.spec.sourceRef.namespace ?? sync.metadata.namespace,
-        sync.spec.sourceRef.name,
-      );
-    } catch (e) {
-      if (isNotFound(e)) return undefined;
-      throw e;
-    }
+  private source(sync: Sync): Promise<GitRepository | undefined> {
+    return this.repositories.get(
+      sync.spec.sourceRef.namespace ?? sync.metadata.namespace,
+      sync.spec.sourceRef.name,
+    );
   }
 
   private async gitSource(repo: GitRepository, sha: string, revision: string): Promise<GitSource> {

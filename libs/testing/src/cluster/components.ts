@@ -89,6 +89,10 @@ export function kubeControllerManager(layout: Layout, binDir: string, creds: Cre
     // when a benchmark rolls out a thousand Deployments; managed control planes run higher too.
     '--kube-api-qps=500',
     '--kube-api-burst=1000',
+    // kwok's node heartbeats are late when the machine is loaded; after the grace period the
+    // node lifecycle controller marks every pod NotReady, and kwok never readies them again.
+    // Fake nodes do not fail, so only a very late heartbeat should count.
+    '--node-monitor-grace-period=1h',
   ]);
 }
 

@@ -15,6 +15,11 @@ type Ref = { apiVersion: string; kind: string; metadata: { name: string; namespa
 /** A safety net only: the watch brings every change; a read now and then covers a broken watch. */
 const RECHECK_MS = 30_000;
 const NOT_FOUND: Health = { status: 'InProgress', message: 'not found' };
+/**
+ * Most waits end within a second or two; saying "waiting for" in status only for longer ones
+ * saves a status write per Sync when a thousand roll out at once.
+ */
+const PROGRESS_AFTER_MS = 2_000;
 
 /**
  * Waits until objects are healthy, judging each from the watch events of the live object (one
@@ -47,6 +52,8 @@ export class HealthWaiter {
     return new Promise<HealthReport>((resolve, reject) => {
       let done = false;
       let reported = '';
+      const quietUntil = Date.now() + PROGRESS_AFTER_MS;
+      let quietTimer: NodeJS.Timeout | undefined;
       // Progress writes go one after another, and the verdict waits for the last one, so a
       // late "waiting for" can never land after the caller's final status.
       let progress = Promise.resolve();
@@ -61,6 +68,7 @@ export class HealthWaiter {
         unsubscribe();
         clearTimeout(timer);
         clearInterval(recheck);
+        clearTimeout(quietTimer);
         void progress.then(() => (outcome instanceof Error ? reject(outcome) : resolve(outcome)));
       };
       const evaluate = (): void => {
@@ -70,6 +78,10 @@ export class HealthWaiter {
         if (unhealthy.some((h) => h.health.status === 'Failed'))
           return finish({ healthy: false, timedOut: false, unhealthy });
         const summary = unhealthy.map((u) => u.object).join(',');
+        if (onProgress && Date.now() < quietUntil) {
+          quietTimer ??= setTimeout(evaluate, quietUntil - Date.now());
+          return;
+        }
         if (onProgress && summary !== reported) {
           reported = summary;
           progress = progress.then(() => onProgress(unhealthy)).catch(() => undefined);
