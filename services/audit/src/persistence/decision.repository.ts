@@ -62,7 +62,8 @@ export class DecisionRepository {
   /**
    * appendBatch for records prepared beforehand (prepareDecision: canonical content and row JSON,
    * the CPU-heavy part). Under the lock only the head is read, each hash is one sha256 over the
-   * head's hash and the prepared content, and the rows go in with two set-based INSERTs.
+   * head's hash and the prepared content, and the rows go in with one statement (insertBatch).
+   * One transaction on one connection of the pg pool, holding the advisory lock until it ends.
    */
   async appendPrepared(batch: readonly PreparedDecision[]): Promise<AppendResult[]> {
     if (batch.length === 0) return [];
