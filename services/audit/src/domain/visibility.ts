@@ -1,4 +1,4 @@
-import type { ChainedDecision, JsonValue } from './decision-record.js';
+import type { ChainedDecision, DecisionTargetRecord, JsonValue } from './decision-record.js';
 
 /** Whether the caller may read objects of a namespace ('' = cluster-scoped objects). */
 export type CanRead = (namespace: string) => boolean;
@@ -9,6 +9,9 @@ export type CanRead = (namespace: string) => boolean;
  */
 export type VisibleDecision = ChainedDecision & { hiddenObjects?: number };
 
+/** A decision as a view reads it: some (object history) read it without its targets. */
+export type ViewedDecision = Omit<ChainedDecision, 'targets'> & { targets?: DecisionTargetRecord[] };
+
 interface ObjectRef {
   namespace: string;
   kind: string;
@@ -16,9 +19,9 @@ interface ObjectRef {
 }
 
 /** Every namespace a decision names objects in: its targets', its change set's, and its decider's. */
-export function namespacesOf(d: ChainedDecision): Set<string> {
+export function namespacesOf(d: ViewedDecision): Set<string> {
   const names = new Set<string>([d.decidedBy.namespace]);
-  for (const t of d.targets) names.add(t.namespace);
+  for (const t of d.targets ?? []) names.add(t.namespace);
   for (const c of d.changeSet) if (isObjectRef(c)) names.add(c.namespace);
   return names;
 }
@@ -31,9 +34,12 @@ export function namespacesOf(d: ChainedDecision): Set<string> {
  * an object (commit, actor, the deciding Sync) stays: it is why the decision is in the caller's
  * history at all.
  */
-export function trimDecision(d: ChainedDecision, canRead: CanRead): VisibleDecision {
+export function trimDecision<T extends ViewedDecision>(
+  d: T,
+  canRead: CanRead,
+): T & { hiddenObjects?: number } {
   const hidden = new Map<string, ObjectRef>();
-  for (const t of d.targets) if (!canRead(t.namespace)) hidden.set(mention(t), t);
+  for (const t of d.targets ?? []) if (!canRead(t.namespace)) hidden.set(mention(t), t);
   for (const c of d.changeSet) if (isObjectRef(c) && !canRead(c.namespace)) hidden.set(mention(c), c);
   if (hidden.size === 0) return d;
   // Longest first, so `ns/Deployment/web` does not cut into `ns/Deployment/web-2`.
@@ -42,7 +48,7 @@ export function trimDecision(d: ChainedDecision, canRead: CanRead): VisibleDecis
   return {
     ...d,
     message: scrub(d.message),
-    targets: d.targets.filter((t) => canRead(t.namespace)),
+    ...(d.targets ? { targets: d.targets.filter((t) => canRead(t.namespace)) } : {}),
     changeSet: d.changeSet.filter((c) => !isObjectRef(c) || canRead(c.namespace)),
     evidence: trimJson(d.evidence, canRead, scrub) as { [key: string]: JsonValue },
     hiddenObjects: hidden.size,

@@ -1,12 +1,17 @@
 import type { ReadableNamespaces } from '../auth/audit-auth.service.js';
 import type { ChainedDecision } from '../domain/decision-record.js';
-import { namespacesOf, trimDecision, type VisibleDecision } from '../domain/visibility.js';
+import {
+  namespacesOf,
+  trimDecision,
+  type ViewedDecision,
+  type VisibleDecision,
+} from '../domain/visibility.js';
 
 /** The decisions as this caller may see them: objects of namespaces they may not read cut out. */
-export async function visibleTo(
+export async function visibleTo<T extends ViewedDecision>(
   readable: ReadableNamespaces,
-  rows: readonly ChainedDecision[],
-): Promise<VisibleDecision[]> {
+  rows: readonly T[],
+): Promise<(T & { hiddenObjects?: number })[]> {
   if (readable.everything) return [...rows];
   const named = new Set<string>();
   for (const d of rows) for (const ns of namespacesOf(d)) named.add(ns);

@@ -1,6 +1,6 @@
 import { Prisma } from '@capstan/db';
 import type { ChainedDecision, DecisionRecord, JsonValue } from '../domain/decision-record.js';
-import type { DecisionSelectRow } from './decision-select.sql.js';
+import type { DecisionColumns, DecisionSelectRow } from './decision-select.sql.js';
 
 /** The columns for a record; `seq` is left to the identity column. */
 export function toRow(
@@ -51,6 +51,22 @@ export function toRow(
 
 /** The inverse of toRow: must give back a record that hashes exactly as the one appended. */
 export function fromRow(row: DecisionSelectRow): ChainedDecision {
+  return {
+    ...fromColumns(row),
+    targets: row.targets
+      .map((t) => ({
+        apiVersion: t.apiVersion,
+        kind: t.kind,
+        namespace: t.namespace,
+        name: t.name,
+        action: t.action,
+      }))
+      .sort((a, b) => (targetKey(a) < targetKey(b) ? -1 : 1)),
+  };
+}
+
+/** fromRow for a row read without its targets. */
+export function fromColumns(row: DecisionColumns): Omit<ChainedDecision, 'targets'> {
   const hasSource = row.sourceSha !== null;
   return {
     id: row.id,
@@ -80,15 +96,6 @@ export function fromRow(row: DecisionSelectRow): ChainedDecision {
     image: (row.image ?? null) as JsonValue,
     cluster: row.cluster,
     decidedBy: { kind: row.decidedByKind, namespace: row.decidedByNamespace, name: row.decidedByName },
-    targets: row.targets
-      .map((t) => ({
-        apiVersion: t.apiVersion,
-        kind: t.kind,
-        namespace: t.namespace,
-        name: t.name,
-        action: t.action,
-      }))
-      .sort((a, b) => (targetKey(a) < targetKey(b) ? -1 : 1)),
     changeSet: row.changeSet as JsonValue[],
     evidence: row.evidence as { [key: string]: JsonValue },
     correlationId: row.correlationId,

@@ -4,8 +4,8 @@ import { Prisma, type PgPool, type PrismaClient } from '@capstan/db';
 import { GENESIS_HASH, linkHash, type ChainLink } from '../domain/chain.js';
 import type { ChainedDecision, DecisionRecord } from '../domain/decision-record.js';
 import type { ObjectRefKey, Page } from '../domain/decision-query.js';
-import { fromRow } from './decision-row.js';
-import { decisionColumns, type DecisionSelectRow } from './decision-select.sql.js';
+import { fromColumns, fromRow } from './decision-row.js';
+import { decisionOwnColumns, type DecisionColumns } from './decision-select.sql.js';
 import {
   insertBatch,
   prepareDecision,
@@ -26,7 +26,8 @@ export type AppendResult =
 
 /** One decision as seen from one object it touched. */
 export interface ObjectHistoryRow {
-  decision: ChainedDecision;
+  /** Without targets: the history shows none (and each would cost a probe at 10M rows). */
+  decision: Omit<ChainedDecision, 'targets'>;
   apiVersion: string;
   objectAction: string | null;
 }
@@ -133,7 +134,7 @@ export class DecisionRepository {
       page.beforeSeq === undefined ? Prisma.empty : Prisma.sql`AND decision_seq < ${page.beforeSeq}`;
     // One statement: the touches by the index, then each one's decision (by decisions_seq_key).
     const rows = await this.prisma.$queryRaw<
-      (DecisionSelectRow & { touchApiVersion: string; touchAction: string | null })[]
+      (DecisionColumns & { touchApiVersion: string; touchAction: string | null })[]
     >`
       WITH touches AS (
         SELECT DISTINCT ON (decision_seq) decision_seq, api_version, action
@@ -141,11 +142,11 @@ export class DecisionRepository {
          WHERE namespace = ${object.namespace} AND kind = ${object.kind} AND name = ${object.name} ${before}
          ORDER BY decision_seq DESC, api_version
          LIMIT ${page.limit})
-      SELECT ${decisionColumns}, touches.api_version AS "touchApiVersion", touches.action AS "touchAction"
+      SELECT ${decisionOwnColumns}, touches.api_version AS "touchApiVersion", touches.action AS "touchAction"
         FROM touches JOIN decisions d ON d.seq = touches.decision_seq
        ORDER BY touches.decision_seq DESC`;
     return rows.map((row) => ({
-      decision: fromRow(row),
+      decision: fromColumns(row),
       apiVersion: row.touchApiVersion,
       objectAction: row.touchAction,
     }));
