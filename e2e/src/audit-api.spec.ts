@@ -8,6 +8,7 @@ import { GitRepo, type Person } from './support/git-repo.js';
 import { applyYaml } from './support/kube.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait.js';
+import { repositoryAndSync } from './support/sync-yaml.js';
 
 // The audit API as a platform user meets it: with a Kubernetes token, asking what runs in a
 // namespace and who put it there, following one deploy, exporting the log, using the CLI.
@@ -73,19 +74,7 @@ data: {color: blue}
   void it('says what runs in a namespace and who put it there, leaving out what was pruned', async () => {
     await repo.write(app(true));
     const first = repo.commit('Add web and extra', ada);
-    await applyYaml(
-      platform.api,
-      `apiVersion: capstan.dev/v1alpha1
-kind: GitRepository
-metadata: {name: ${name}, namespace: default}
-spec: {url: "${repo.url}", ref: {branch: main}, interval: 1s}
----
-apiVersion: capstan.dev/v1alpha1
-kind: Sync
-metadata: {name: ${name}, namespace: default}
-spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval: 10m, prune: true}
-`,
-    );
+    await applyYaml(platform.api, repositoryAndSync(name, repo.url, './deploy', 'prune: true'));
     const before = await waitForLog('both ConfigMaps in the log', async () => {
       const r = await running();
       return r.items.length === 2 ? r : undefined;

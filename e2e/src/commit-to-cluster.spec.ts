@@ -10,6 +10,7 @@ import { GitRepo, type Person } from './support/git-repo.js';
 import { applyYaml, readObject } from './support/kube.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait.js';
+import { repositoryAndSync } from './support/sync-yaml.js';
 
 // The foundation's thin path, end to end against the real API server, NATS and Postgres:
 // a pushed commit lands in the cluster and the audit API (and CLI) say who deployed it.
@@ -91,19 +92,7 @@ data: {greeting: ${greeting}}
       'deploy/app.yaml': manifests(2),
     });
     const sha = repo.commit('Deploy web with two replicas', grace, linus);
-    await applyYaml(
-      platform.api,
-      `apiVersion: capstan.dev/v1alpha1
-kind: GitRepository
-metadata: {name: ${name}, namespace: default}
-spec: {url: "${repo.url}", ref: {branch: main}, interval: 1s}
----
-apiVersion: capstan.dev/v1alpha1
-kind: Sync
-metadata: {name: ${name}, namespace: default}
-spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval: 10m}
-`,
-    );
+    await applyYaml(platform.api, repositoryAndSync(name, repo.url, './deploy'));
 
     const deployment = await waitFor('Deployment web in the cluster', () =>
       readObject<{ spec: { replicas: number } }>(platform.api, 'apps/v1', 'Deployment', ns, 'web'),

@@ -8,6 +8,7 @@ import { GitRepo, type Person } from './support/git-repo.js';
 import { applyYaml, readObject } from './support/kube.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait.js';
+import { repositoryAndSync } from './support/sync-yaml.js';
 
 // Drift: someone changes or deletes what Capstan applied. Against the real API server, NATS and
 // Postgres: the change is seen through the watch, recorded with who made it, and undone (or
@@ -90,19 +91,7 @@ data: {mode: strict}
       'warn/config.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata: {name: watched, namespace: ${ns}}\ndata: {mode: strict}\n`,
     });
     repo.commit('Deploy web', grace);
-    await applyYaml(
-      platform.api,
-      `apiVersion: capstan.dev/v1alpha1
-kind: GitRepository
-metadata: {name: ${name}, namespace: default}
-spec: {url: "${repo.url}", ref: {branch: main}, interval: 1s}
----
-apiVersion: capstan.dev/v1alpha1
-kind: Sync
-metadata: {name: ${name}, namespace: default}
-spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./app, interval: 10m}
-`,
-    );
+    await applyYaml(platform.api, repositoryAndSync(name, repo.url, './app'));
     await waitFor('Deployment applied', async () =>
       (await deployment())?.spec.replicas === 2 ? true : undefined,
     );

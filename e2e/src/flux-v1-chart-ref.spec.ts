@@ -10,6 +10,7 @@ import { packageChart } from '@capstan/render/testing';
 import { applyYaml, readObject } from './support/kube.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait.js';
+import { repositoryAndSync } from './support/sync-yaml.js';
 
 // A Flux v1 repository whose HelmRelease takes its chart from another branch (chart.ref), the
 // chart vendoring its dependency as a .tgz: the running services fetch the branch, keep the
@@ -71,19 +72,7 @@ spec:
     repo.branch('main');
     await repo.write({ 'deploy/site.yaml': release('charts') });
     const sha = repo.commit('release site from the charts branch');
-    await applyYaml(
-      platform.api,
-      `apiVersion: capstan.dev/v1alpha1
-kind: GitRepository
-metadata: {name: ${name}, namespace: default}
-spec: {url: "${repo.fileUrl}", ref: {branch: main}, interval: 1s}
----
-apiVersion: capstan.dev/v1alpha1
-kind: Sync
-metadata: {name: ${name}, namespace: default}
-spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval: 10m}
-`,
-    );
+    await applyYaml(platform.api, repositoryAndSync(name, repo.fileUrl, './deploy'));
 
     await waitFor(`Sync ${name} applied ${sha.slice(0, 8)}`, async () => {
       const s = await resources.get('Sync', 'default', name);

@@ -8,6 +8,7 @@ import { GitRepo, type Person } from './support/git-repo.js';
 import { applyYaml, readObject } from './support/kube.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait.js';
+import { repositoryAndSync } from './support/sync-yaml.js';
 
 // Helm hooks in Helm's order, against the real API server, controller-manager and kwok (which
 // runs Jobs' pods to completion): pre-install/pre-upgrade Jobs complete before the release's
@@ -104,16 +105,7 @@ describe('Helm hooks run in Helm order around the release', () => {
   let resources: CapstanResources;
   const repos: GitRepo[] = [];
 
-  const syncFor = (name: string, url: string) => `apiVersion: capstan.dev/v1alpha1
-kind: GitRepository
-metadata: {name: ${name}, namespace: default}
-spec: {url: "${url}", ref: {branch: main}, interval: 1s}
----
-apiVersion: capstan.dev/v1alpha1
-kind: Sync
-metadata: {name: ${name}, namespace: default}
-spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: "./", interval: 10m, timeout: 2m}
-`;
+  const syncFor = (name: string, url: string) => repositoryAndSync(name, url, './', 'timeout: 2m');
   // Settled: the reconcile of this commit has finished (lastAttemptedRevision and Reconciling
   // are written together when it starts), whatever its verdict.
   const settled = (name: string, sha: string) =>

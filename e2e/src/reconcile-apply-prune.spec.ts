@@ -8,6 +8,7 @@ import { GitRepo, type Person } from './support/git-repo.js';
 import { applyYaml, readObject } from './support/kube.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait.js';
+import { repositoryAndSync } from './support/sync-yaml.js';
 
 // Apply, prune, wait and force through the running services against the real API server
 // (kwok makes Deployments Available).
@@ -70,19 +71,7 @@ spec:
       'app/keep.yaml': cm('keep', ', annotations: {fluxcd.io/ignore: sync_only}'),
     });
     const sha = repo.commit('initial', ada);
-    await applyYaml(
-      platform.api,
-      `apiVersion: capstan.dev/v1alpha1
-kind: GitRepository
-metadata: {name: ${name}, namespace: default}
-spec: {url: "${repo.url}", ref: {branch: main}, interval: 1s}
----
-apiVersion: capstan.dev/v1alpha1
-kind: Sync
-metadata: {name: ${name}, namespace: default}
-spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./app, interval: 10m, wait: true, timeout: 2m}
-`,
-    );
+    await applyYaml(platform.api, repositoryAndSync(name, repo.url, './app', 'wait: true, timeout: 2m'));
     const sync = await syncState(
       (s) => condition(s, 'Ready')?.status === 'True' && s.status?.lastAppliedRevision === `main@sha1:${sha}`,
       'Sync Ready after health',

@@ -9,6 +9,7 @@ import { GitRepo, type Person } from './support/git-repo.js';
 import { applyYaml, readObject, repoRoot } from './support/kube.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait.js';
+import { repositoryAndSync } from './support/sync-yaml.js';
 
 // Rendering end to end: a Flux v1 repository (namespaces, workloads, a helm.fluxcd.io/v1
 // HelmRelease with its chart in the same repository, fluxcd.io/ignore annotations) deploys
@@ -47,16 +48,7 @@ describe('rendering: plain YAML, kustomize, Helm and Flux v1 HelmReleases', () =
   let resources: CapstanResources;
   const repos: GitRepo[] = [];
 
-  const syncFor = (name: string, url: string, path: string) => `apiVersion: capstan.dev/v1alpha1
-kind: GitRepository
-metadata: {name: ${name}, namespace: default}
-spec: {url: "${url}", ref: {branch: main}, interval: 1s}
----
-apiVersion: capstan.dev/v1alpha1
-kind: Sync
-metadata: {name: ${name}, namespace: default}
-spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: "${path}", interval: 10m}
-`;
+  const syncFor = (name: string, url: string, path: string) => repositoryAndSync(name, url, path);
   const readyCondition = async (name: string) =>
     (await resources.get('Sync', 'default', name)).status?.conditions?.find((c) => c.type === 'Ready');
   const applied = (name: string, sha: string) =>

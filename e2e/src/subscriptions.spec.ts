@@ -19,6 +19,7 @@ import { renderChart, type K8sObject } from './support/helm.js';
 import { applyYaml } from './support/kube.js';
 import { Platform } from './support/platform.js';
 import { waitFor } from './support/wait.js';
+import { repositoryAndSync } from './support/sync-yaml.js';
 
 const grace: Person = { name: 'Grace Hopper', email: 'grace@example.com' };
 const HMAC_KEY = 'e2e-subscription-key';
@@ -252,19 +253,7 @@ spec:
     await repo.write({
       'deploy/namespace.yaml': `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${appNs}}\n`,
     });
-    await applyYaml(
-      platform.api,
-      `apiVersion: capstan.dev/v1alpha1
-kind: GitRepository
-metadata: {name: ${name}, namespace: default}
-spec: {url: "${repo.url}", ref: {branch: main}, interval: 1s}
----
-apiVersion: capstan.dev/v1alpha1
-kind: Sync
-metadata: {name: ${name}, namespace: default}
-spec: {sourceRef: {kind: GitRepository, name: ${name}}, path: ./deploy, interval: 10m}
-`,
-    );
+    await applyYaml(platform.api, repositoryAndSync(name, repo.url, './deploy'));
     const sha = await commitAndApply('hello');
 
     const delivery = await waitFor('the webhook for the deploy', () =>
