@@ -79,7 +79,7 @@ export class Bus {
   async ensureConsumer(
     durable: string,
     family: EventFamily,
-    options: { ackWaitMs: number; maxDeliver: number },
+    options: { ackWaitMs: number; maxDeliver: number; maxAckPending?: number },
   ) {
     const stream = this.topology.streams.events.name;
     const name = consumerName(durable, family);
@@ -91,13 +91,14 @@ export class Bus {
       ack_wait: options.ackWaitMs * 1_000_000,
       // One more than ours: our handler dead-letters on its last try, the server must not drop it first.
       max_deliver: options.maxDeliver + 1,
-      max_ack_pending: 1_000,
+      max_ack_pending: options.maxAckPending ?? 1_000,
     };
     try {
       await this.jsm.consumers.info(stream, name);
       await this.jsm.consumers.update(stream, name, {
         ack_wait: config.ack_wait,
         max_deliver: config.max_deliver,
+        max_ack_pending: config.max_ack_pending,
       });
     } catch (e) {
       if (!isNotFound(e)) throw e;

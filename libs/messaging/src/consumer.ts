@@ -212,12 +212,17 @@ export async function startBatchConsumer<P = undefined>(
   const maxWaitMs = Math.max(0, options.maxWaitMs ?? 5);
   const backoff = options.unavailableBackoffMs ?? defaultUnavailableBackoffMs;
   const isUnavailable = options.isUnavailable ?? (() => false);
+  // Unacked at once: the batch being written, the one prepared meanwhile, and the next arriving.
+  // With room for two only, the third could not start arriving until the first was acked, and
+  // the reader would cut it short at maxWaitMs.
+  const inFlight = maxBatch * 3;
   const consumer = await bus.ensureConsumer(options.durable, options.family, {
     ackWaitMs,
     maxDeliver: retry.maxDeliver,
+    maxAckPending: Math.max(1_000, inFlight),
   });
-  // Room for the next batch while this one is written; more would only wait out its ack deadline.
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: maxBatch * 2 });
+  // More would only wait out its ack deadline.
+  const messages: ConsumerMessages = await consumer.consume({ max_messages: inFlight });
   const reader = new BatchReader(messages[Symbol.asyncIterator]());
   let stopping = false;
   // Failed attempts on an unavailable dependency so far. Work prepared before one of them is
