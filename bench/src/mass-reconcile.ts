@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { CapstanResources, createKubeConfig, type ObjectApi } from '@capstan/kube';
 import { sharedCluster } from '@capstan/testing';
 import { GitRepo, applyYaml, installCrds, objectApi, repoRoot, waitFor } from '@capstan/e2e';
+import { parse } from 'yaml';
 import type { BenchResult } from './harness.js';
 import { loadMassReconcileConfig } from './mass-reconcile.config.js';
 
@@ -25,6 +26,7 @@ export async function massReconcile(): Promise<BenchResult> {
   const rows: Run[] = [];
   for (const n of counts) rows.push(await runOnce(n, kubeconfigPath, api, config));
   const largest = rows[rows.length - 1];
+  const nodeOptions = await chartNodeOptions('reconciler');
   const r1 = (x: number) => x.toFixed(1);
   const table = rows
     .map(
@@ -40,7 +42,7 @@ export async function massReconcile(): Promise<BenchResult> {
     value: Math.round((largest?.seconds ?? 0) * 10) / 10,
     unit: `s for ${largest?.syncs ?? 0} Syncs`,
     target: '1000 Syncs in 60 s on 2 cores, reconciler RSS < 200 MiB',
-    details: `N Syncs, each a Deployment (1 replica) + Service + ConfigMap from its own folder of one Git repository (spec.wait ${config.BENCH_WAIT}: ${config.BENCH_WAIT === 'true' ? 'Ready means the Deployment is Available' : 'Ready means applied'}), timed from the reconciler's cold start (Syncs and the repository artifact already exist) until every Sync is Ready at the commit. Reconciler concurrency ${config.BENCH_RECONCILE_CONCURRENCY ?? 'default'}. Shaped like Flux's mean-time-to-production benchmark (Flux v2.6 on 16 cores: 100 in 28 s, 500 in 2 min 2 s, 1000 in 4 min 16 s; kustomize-controller 175 MiB at 1000). The local control plane runs kube-controller-manager and kube-scheduler with 500 requests/s client limits (their default of 20 would make the Deployment controller the bound).
+    details: `N Syncs, each a Deployment (1 replica) + Service + ConfigMap from its own folder of one Git repository (spec.wait ${config.BENCH_WAIT}: ${config.BENCH_WAIT === 'true' ? 'Ready means the Deployment is Available' : 'Ready means applied'}), timed from the reconciler's cold start (Syncs and the repository artifact already exist) until every Sync is Ready at the commit. Reconciler concurrency ${config.BENCH_RECONCILE_CONCURRENCY ?? 'default'}, NODE_OPTIONS as the Helm chart sets them (${nodeOptions || 'none'}). Shaped like Flux's mean-time-to-production benchmark (Flux v2.6 on 16 cores: 100 in 28 s, 500 in 2 min 2 s, 1000 in 4 min 16 s; kustomize-controller 175 MiB at 1000). The local control plane runs kube-controller-manager and kube-scheduler with 500 requests/s client limits (their default of 20 would make the Deployment controller the bound).
 
 | Syncs | seconds to all Ready | reconciler peak RSS (MiB) | V8 heap in use at that peak (MiB) | average CPU cores used during the run |
 |---|---|---|---|---|
@@ -154,7 +156,7 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
     const started = performance.now();
     const reconciler = await startChild(
       'reconciler',
-      { ...env, GIT_CACHE_DIR: join(scratch, 'rec') },
+      { ...env, GIT_CACHE_DIR: join(scratch, 'rec'), NODE_OPTIONS: await chartNodeOptions('reconciler') },
       scratch,
     );
     children.push(reconciler);
@@ -263,6 +265,14 @@ async function clusterPids(kubeconfigPath: string): Promise<{ name: string; pid:
   } catch {
     return [];
   }
+}
+
+/** The service's NODE_OPTIONS as the Helm chart ships them, so the run measures what users get. */
+async function chartNodeOptions(service: string): Promise<string> {
+  const values = parse(await readFile(join(repoRoot, 'deploy', 'capstan', 'values.yaml'), 'utf8')) as {
+    services?: Record<string, { nodeOptions?: string }>;
+  };
+  return values.services?.[service]?.nodeOptions ?? '';
 }
 
 async function heapUsed(port: number): Promise<number> {

@@ -37,6 +37,11 @@ export interface ApplyResult {
   changeSet: ChangeSetEntry[];
   /** The objects as sent (namespace and labels set), in apply order, skipped ones excluded. */
   applied: KubeObject[];
+  /**
+   * The live objects right after the apply: the API server's answer to each write, the live
+   * object for unchanged ones. Health starts from them instead of reading everything again.
+   */
+  observed: KubernetesObject[];
 }
 
 /** What applying one object would do, from a server-side dry-run compared with the live object. */
@@ -115,6 +120,7 @@ export class ServerSideApplier {
     const planned = await this.plan(objects, options);
     const changeSet: ChangeSetEntry[] = [];
     const applied: KubeObject[] = [];
+    const observed: KubernetesObject[] = [];
     let beforeRest = options.afterDefinitions;
     for (const { stage, items } of planStages(planned.map((p) => ({ ...p, object: p.item.object })))) {
       if (stage !== 'definitions' && beforeRest) {
@@ -126,7 +132,9 @@ export class ServerSideApplier {
         items.map((p) => (p.action === 'deferred' ? this.replan(p, options) : Promise.resolve(p))),
       );
       for (const p of ready) {
-        changeSet.push(await this.execute(p, options));
+        const { entry, live } = await this.execute(p, options);
+        changeSet.push(entry);
+        if (live) observed.push(live);
         if (p.action !== 'skipped') applied.push(p.item.object);
       }
       if (stage === 'definitions')
@@ -136,7 +144,7 @@ export class ServerSideApplier {
         );
     }
     await beforeRest?.(planned);
-    return { changeSet, applied };
+    return { changeSet, applied, observed };
   }
 
   private async replan(p: PlannedChange, options: ApplyOptions): Promise<PlannedChange> {
@@ -156,7 +164,10 @@ export class ServerSideApplier {
     };
   }
 
-  private async execute(p: PlannedChange, options: ApplyOptions): Promise<ChangeSetEntry> {
+  private async execute(
+    p: PlannedChange,
+    options: ApplyOptions,
+  ): Promise<{ entry: ChangeSetEntry; live?: KubernetesObject }> {
     const { object } = p.item;
     const ref = {
       apiVersion: object.apiVersion,
@@ -166,26 +177,30 @@ export class ServerSideApplier {
     };
     switch (p.action) {
       case 'skipped':
-        return { ...ref, action: 'skipped', ...(p.message ? { message: p.message } : {}) };
+        return { entry: { ...ref, action: 'skipped', ...(p.message ? { message: p.message } : {}) } };
       case 'unchanged':
-        return { ...ref, action: 'unchanged' };
+        return { entry: { ...ref, action: 'unchanged' }, ...(p.live ? { live: p.live } : {}) };
       case 'recreated':
-        await this.recreate(p.item, options.fieldManager);
-        return { ...ref, action: 'created', message: 'recreated: immutable field changed' };
+        return {
+          entry: { ...ref, action: 'created', message: 'recreated: immutable field changed' },
+          live: await this.recreate(p.item, options.fieldManager),
+        };
       case 'created':
       case 'configured':
-      case 'deferred':
+      case 'deferred': {
+        let live: KubernetesObject;
         try {
-          await this.api.applyRaw(object, { fieldManager: options.fieldManager });
+          live = await this.api.applyRaw(object, { fieldManager: options.fieldManager });
         } catch (e) {
           throw new ApplyRejectedError([failureOf(object, p.item.origin, e)]);
         }
-        return { ...ref, action: p.action === 'configured' ? 'configured' : 'created' };
+        return { entry: { ...ref, action: p.action === 'configured' ? 'configured' : 'created' }, live };
+      }
     }
   }
 
   /** Delete, wait until gone, create: the only way to change an immutable field. */
-  private async recreate(item: SourcedObject, fieldManager: string): Promise<void> {
+  private async recreate(item: SourcedObject, fieldManager: string): Promise<KubernetesObject> {
     const { object } = item;
     try {
       await this.api.delete(object, undefined, undefined, undefined, undefined, 'Background');
@@ -201,7 +216,7 @@ export class ServerSideApplier {
       await new Promise((r) => setTimeout(r, 100));
     }
     try {
-      await this.api.applyRaw(object, { fieldManager });
+      return await this.api.applyRaw(object, { fieldManager });
     } catch (e) {
       throw new ApplyRejectedError([failureOf(object, item.origin, e)]);
     }

@@ -11,6 +11,7 @@ import {
   staleObjects,
   type Condition,
   type InventoryEntry,
+  type WatchedObject,
 } from '@capstan/gitops-core';
 import { ArtifactCache } from './artifact-cache.js';
 import { RepositoryCache } from './repository-cache.js';
@@ -92,7 +93,7 @@ export class SyncLifecycle {
     sync: Sync,
     changeSet: readonly ChangeSetEntry[],
     slot?: Slot,
-    { always = false }: { always?: boolean } = {},
+    { always = false, observed = [] }: { always?: boolean; observed?: readonly WatchedObject[] } = {},
   ): Promise<HealthOutcome | undefined> {
     // `always`: Helm post-* hooks wait for their release's health even without spec.wait.
     if (!sync.spec.wait && !always) return undefined;
@@ -105,24 +106,31 @@ export class SyncLifecycle {
       }));
     const timeout = parseDuration(sync.spec.timeout ?? DEFAULT_TIMEOUT);
     const wait = () =>
-      this.health.waitHealthy(refs, timeout, async (unhealthy) => {
-        const outcome = { healthy: false, timedOut: false, unhealthy: unhealthy.map(flatten) };
-        const message = `waiting for ${describeUnhealthy(outcome)}`;
-        const now = this.clock.now();
-        const gen =
-          sync.metadata.generation === undefined ? {} : { observedGeneration: sync.metadata.generation };
-        let conditions: Condition[] = setCondition(
-          sync.status?.conditions ?? [],
-          { type: 'Ready', status: 'False', reason: 'Progressing', message, ...gen },
-          now,
-        );
-        conditions = setCondition(
-          conditions,
-          { type: 'Reconciling', status: 'True', reason: 'Progressing', message, ...gen },
-          now,
-        );
-        await this.resources.patchStatus('Sync', sync.metadata.namespace, sync.metadata.name, { conditions });
-      });
+      this.health.waitHealthy(
+        refs,
+        timeout,
+        async (unhealthy) => {
+          const outcome = { healthy: false, timedOut: false, unhealthy: unhealthy.map(flatten) };
+          const message = `waiting for ${describeUnhealthy(outcome)}`;
+          const now = this.clock.now();
+          const gen =
+            sync.metadata.generation === undefined ? {} : { observedGeneration: sync.metadata.generation };
+          let conditions: Condition[] = setCondition(
+            sync.status?.conditions ?? [],
+            { type: 'Ready', status: 'False', reason: 'Progressing', message, ...gen },
+            now,
+          );
+          conditions = setCondition(
+            conditions,
+            { type: 'Reconciling', status: 'True', reason: 'Progressing', message, ...gen },
+            now,
+          );
+          await this.resources.patchStatus('Sync', sync.metadata.namespace, sync.metadata.name, {
+            conditions,
+          });
+        },
+        observed,
+      );
     const report = slot ? await slot.aside(wait) : await wait();
     return { healthy: report.healthy, timedOut: report.timedOut, unhealthy: report.unhealthy.map(flatten) };
   }

@@ -19,6 +19,7 @@ import {
   readyConditions,
   reconcilingConditions,
   type SourcedObject,
+  type WatchedObject,
 } from '@capstan/gitops-core';
 import { RenderError, type HookGroups } from '@capstan/render';
 import { RECONCILER_CONFIG, type ReconcilerConfig } from './config.js';
@@ -229,7 +230,10 @@ export class SyncReconciler {
       );
       const post = hooksToRun(hooks.post, 'post', phases);
       const health = await this.timed('health', () =>
-        this.lifecycle.waitHealthy(sync, result.changeSet, slot, { always: post.length > 0 }),
+        this.lifecycle.waitHealthy(sync, result.changeSet, slot, {
+          always: post.length > 0,
+          observed: result.observed as WatchedObject[],
+        }),
       );
       if (post.length > 0 && health?.healthy)
         ran.push(...(await this.timed('hooks', () => this.hooks.run(post, options, timeout))));

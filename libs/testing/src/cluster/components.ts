@@ -89,6 +89,12 @@ export function kubeControllerManager(layout: Layout, binDir: string, creds: Cre
     // when a benchmark rolls out a thousand Deployments; managed control planes run higher too.
     '--kube-api-qps=500',
     '--kube-api-burst=1000',
+    // Five workers each (the defaults) roll a thousand Deployments out one API round trip at a
+    // time; on a loaded test machine that, not the code under test, would set the pace.
+    '--concurrent-deployment-syncs=25',
+    '--concurrent-replicaset-syncs=25',
+    '--concurrent-service-endpoint-syncs=25',
+    '--concurrent-endpoint-syncs=25',
     // kwok's node heartbeats are late when the machine is loaded; after the grace period the
     // node lifecycle controller marks every pod NotReady, and kwok never readies them again.
     // Fake nodes do not fail, so only a very late heartbeat should count.

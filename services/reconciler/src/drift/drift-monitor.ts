@@ -174,6 +174,7 @@ export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdo
   private forget(objectKey: string): void {
     this.owners.delete(objectKey);
     this.reported.delete(objectKey);
+    this.feed.forget(objectKey);
   }
 
   private syncChanged(sync: Sync): void {

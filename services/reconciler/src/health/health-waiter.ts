@@ -34,10 +34,15 @@ export class HealthWaiter {
     private readonly checker: HealthChecker,
   ) {}
 
+  /**
+   * `known`: live objects already in hand (what the apply got back); with the watch's latest
+   * events they spare the first read, which at a thousand Syncs is thousands of GETs.
+   */
   waitHealthy(
     refs: readonly Ref[],
     timeoutMs: number,
     onProgress?: (unhealthy: ObjectHealth[]) => Promise<void>,
+    known: readonly WatchedObject[] = [],
   ): Promise<HealthReport> {
     const keys = refs.map((r) =>
       objectKey({
@@ -51,6 +56,8 @@ export class HealthWaiter {
     const judged = new Map<string, ObjectHealth>();
     return new Promise<HealthReport>((resolve, reject) => {
       let done = false;
+      // While the known states are fed in, no verdict yet: the timers below do not exist yet.
+      let seeding = true;
       let reported = '';
       const quietUntil = Date.now() + PROGRESS_AFTER_MS;
       let quietTimer: NodeJS.Timeout | undefined;
@@ -72,7 +79,7 @@ export class HealthWaiter {
         void progress.then(() => (outcome instanceof Error ? reject(outcome) : resolve(outcome)));
       };
       const evaluate = (): void => {
-        if (done || judged.size < keys.length) return;
+        if (done || seeding || judged.size < keys.length) return;
         const unhealthy = unhealthyNow();
         if (unhealthy.length === 0) return finish({ healthy: true, timedOut: false, unhealthy });
         if (unhealthy.some((h) => h.health.status === 'Failed'))
@@ -102,18 +109,44 @@ export class HealthWaiter {
           ...(resourceVersion ? { resourceVersion } : {}),
         });
       };
-      const read = (): Promise<void> =>
-        this.checker.check(refs).then((all) => all.forEach((h, i) => judge(keys[i] as string, h)));
-      // Subscribe before the first read: a change between the two is then seen either way.
+      const read = (only?: ReadonlySet<string>): Promise<void> => {
+        const wanted = refs.filter((_, i) => !only || only.has(keys[i] as string));
+        const wantedKeys = keys.filter((k) => !only || only.has(k));
+        return this.checker
+          .check(wanted)
+          .then((all) => all.forEach((h, i) => judge(wantedKeys[i] as string, h)));
+      };
+      // Subscribe before looking at anything: a change from here on is seen either way.
       const unsubscribe = this.feed.subscribe(keys, onEvent);
+      for (const object of known) {
+        const key = keyOf(object);
+        if (names.has(key)) onEvent(key, 'upsert', object);
+      }
+      for (const key of keys) {
+        const latest = this.feed.latest(key);
+        if (latest) onEvent(key, 'upsert', latest);
+      }
       const timer = setTimeout(
         () => finish({ healthy: false, timedOut: true, unhealthy: unhealthyNow() }),
         timeoutMs,
       );
       const recheck = setInterval(() => void read().catch(() => undefined), RECHECK_MS);
-      read().catch((e: unknown) => finish(e instanceof Error ? e : new Error(String(e))));
+      seeding = false;
+      const unknown = new Set(keys.filter((k) => !judged.has(k)));
+      if (unknown.size > 0)
+        read(unknown).catch((e: unknown) => finish(e instanceof Error ? e : new Error(String(e))));
+      else evaluate();
     });
   }
+}
+
+function keyOf(o: WatchedObject): string {
+  return objectKey({
+    apiVersion: o.apiVersion ?? '',
+    kind: o.kind ?? '',
+    namespace: o.metadata?.namespace ?? '',
+    name: o.metadata?.name ?? '',
+  });
 }
 
 /** resourceVersions are opaque, but etcd's are integers; compare them only when both are. */

@@ -12,9 +12,26 @@ export type LiveListener = (key: string, type: LiveEvent, object: WatchedObject)
 @Injectable()
 export class LiveObjectFeed {
   private readonly listeners = new Map<string, Set<LiveListener>>();
+  /**
+   * The last event per object, so a wait that subscribes just after a change still sees it. The
+   * objects are the watch cache's own, so remembering them costs a map entry each.
+   */
+  private readonly last = new Map<string, { type: LiveEvent; object: WatchedObject }>();
 
   publish(key: string, type: LiveEvent, object: WatchedObject): void {
+    if (type === 'delete') this.last.delete(key);
+    else this.last.set(key, { type, object });
     for (const listener of this.listeners.get(key) ?? []) listener(key, type, object);
+  }
+
+  /** The last upsert seen for the object, if it still exists as far as the watch knows. */
+  latest(key: string): WatchedObject | undefined {
+    return this.last.get(key)?.object;
+  }
+
+  /** Objects no longer followed (their Sync moved on or went away) are forgotten. */
+  forget(key: string): void {
+    this.last.delete(key);
   }
 
   /** Listens to the objects of `keys` until the returned function is called. */
