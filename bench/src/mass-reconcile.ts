@@ -4,7 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { CapstanResources, createKubeConfig, type ObjectApi } from '@capstan/kube';
+import { CapstanResources, createKubeConfig, type ObjectApi, type Sync } from '@capstan/kube';
 import { sharedCluster } from '@capstan/testing';
 import { GitRepo, applyYaml, installCrds, objectApi, repoRoot, waitFor } from '@capstan/e2e';
 import { parse } from 'yaml';
@@ -175,21 +175,8 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
         heapAtPeak = await heapUsed(reconciler.port).catch(() => heapAtPeak);
       });
     }, 250);
-    const revision = `main@sha1:${sha}`;
     try {
-      await waitFor(
-        `${n} Syncs Ready`,
-        async () => {
-          const syncs = (await resources.list('Sync')).filter((s) => s.metadata.namespace === ns);
-          const ready = syncs.filter(
-            (s) =>
-              s.status?.lastAppliedRevision === revision &&
-              s.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
-          ).length;
-          return ready === n ? true : undefined;
-        },
-        15 * 60_000,
-      );
+      await allReady(resources, ns, n, `main@sha1:${sha}`, 15 * 60_000);
     } finally {
       clearInterval(sampler);
     }
@@ -264,6 +251,46 @@ async function clusterPids(kubeconfigPath: string): Promise<{ name: string; pid:
     return (state.processes ?? []).map((p) => ({ name: p.name, pid: p.pid }));
   } catch {
     return [];
+  }
+}
+
+/**
+ * Waits on a watch, as `kubectl wait` would: polling a list of a thousand Syncs every 100 ms
+ * cost the API server more CPU than the reconcile being measured.
+ */
+async function allReady(
+  resources: CapstanResources,
+  ns: string,
+  n: number,
+  revision: string,
+  timeoutMs: number,
+): Promise<void> {
+  const informer = resources.informer('Sync');
+  const ready = new Set<string>();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`${ready.size}/${n} Syncs Ready after ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      const seen = (s: Sync) => {
+        if (s.metadata.namespace !== ns) return;
+        const ok =
+          s.status?.lastAppliedRevision === revision &&
+          s.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
+        if (ok) ready.add(s.metadata.name);
+        if (ready.size === n) {
+          clearTimeout(timer);
+          resolve();
+        }
+      };
+      informer.on('add', seen);
+      informer.on('update', seen);
+      informer.on('error', (e: unknown) => reject(e instanceof Error ? e : new Error(String(e))));
+      informer.start().catch(reject);
+    });
+  } finally {
+    await informer.stop();
   }
 }
 
