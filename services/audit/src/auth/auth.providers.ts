@@ -6,7 +6,8 @@ import { AUTH_MODE, AuditAuth, type AuthMode } from './audit-auth.service.js';
 import { AuthErrorsFilter } from './auth-errors.filter.js';
 import { BearerAuthGuard } from './bearer-auth.guard.js';
 import { CachingReviewer } from './caching-reviewer.js';
-import { KubernetesReviewer, loadKubeConfig } from './kubernetes-reviewer.js';
+import { createKubeConfig } from '@capstan/kube';
+import { KubernetesReviewer } from './kubernetes-reviewer.js';
 
 export type AuditAuthOptions =
   | { mode: 'disabled' }
@@ -33,7 +34,7 @@ export function authProviders(options: AuditAuthOptions): Provider[] {
       useFactory: (clock: Clock): AccessReviewer =>
         options.mode === 'kubernetes'
           ? new CachingReviewer(
-              new KubernetesReviewer(loadKubeConfig(options.kubeconfigPath)),
+              new KubernetesReviewer(createKubeConfig(options.kubeconfigPath)),
               clock,
               options.cacheTtlMs ?? 10_000,
             )

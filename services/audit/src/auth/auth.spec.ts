@@ -10,7 +10,8 @@ import { manualClock } from '../testing/audit-database.js';
 import { decisionEvent, deployment, fixedIds } from '../testing/decision-events.js';
 import type { AccessReviewer, Caller, Scope } from './access.js';
 import { CachingReviewer } from './caching-reviewer.js';
-import { KubernetesReviewer, loadKubeConfig } from './kubernetes-reviewer.js';
+import { createKubeConfig } from '@capstan/kube';
+import { KubernetesReviewer } from './kubernetes-reviewer.js';
 
 /** Polls until `probe` returns a value (RBAC changes reach the authorizer's cache a moment later). */
 async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
@@ -107,7 +108,7 @@ void describe('who may read the audit log (real kube-apiserver)', () => {
 
   before(async () => {
     const { kubeconfigPath } = await sharedCluster();
-    kc = loadKubeConfig(kubeconfigPath);
+    kc = createKubeConfig(kubeconfigPath);
     core = kc.makeApiClient(CoreV1Api);
     rbac = kc.makeApiClient(RbacAuthorizationV1Api);
     for (const name of [home, teamA, teamB]) await core.createNamespace({ body: { metadata: { name } } });

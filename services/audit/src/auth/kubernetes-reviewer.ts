@@ -1,4 +1,4 @@
-import { AuthenticationV1Api, AuthorizationV1Api, KubeConfig } from '@kubernetes/client-node';
+import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import {
   AUDIT_API_GROUP,
   AUDIT_RESOURCE,
@@ -7,14 +7,6 @@ import {
   type Caller,
   type Scope,
 } from './access.js';
-
-/** A kubeconfig path wins; without one, the in-cluster service account, then ~/.kube/config. */
-export function loadKubeConfig(path?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
-}
 
 /**
  * Asks the Kubernetes API server: TokenReview for who a token belongs to (any authenticator the

@@ -1,7 +1,7 @@
 import {
   CoreV1Api,
   CustomObjectsApi,
-  KubeConfig,
+  type KubeConfig,
   PatchStrategy,
   makeInformer,
   setHeaderOptions,
@@ -13,13 +13,6 @@ import type { SubscriptionResource, SubscriptionStatus } from './subscription.js
 const GROUP = 'capstan.dev';
 const VERSION = 'v1alpha1';
 const PLURAL = 'subscriptions';
-
-export function loadKubeConfig(path: string | undefined): KubeConfig {
-  const kc = new KubeConfig();
-  if (path) kc.loadFromFile(path);
-  else kc.loadFromDefault();
-  return kc;
-}
 
 /** Kubernetes adapter: the Subscription watch, status writes and the HMAC secrets. */
 export class KubeSubscriptions {

@@ -1,7 +1,8 @@
 import type { Provider, Type } from '@nestjs/common';
 import { CLOCK, type Clock } from '@capstan/platform';
 import { DeliveryWorker } from './delivery-worker.service.js';
-import { KubeSubscriptions, loadKubeConfig } from './kube-subscriptions.js';
+import { createKubeConfig } from '@capstan/kube';
+import { KubeSubscriptions } from './kube-subscriptions.js';
 import { SecretCache } from './secret-cache.js';
 import { SubscriptionRegistry } from './subscription-registry.js';
 import { KUBE_SUBSCRIPTIONS, SECRET_CACHE, SubscriptionWatcher } from './subscription-watcher.service.js';
@@ -16,7 +17,7 @@ export function webhookProviders(options: WebhookOptions, sender?: WebhookSender
     { provide: WEBHOOK_OPTIONS, useValue: options },
     {
       provide: KUBE_SUBSCRIPTIONS,
-      useFactory: () => new KubeSubscriptions(loadKubeConfig(options.kubeconfigPath)),
+      useFactory: () => new KubeSubscriptions(createKubeConfig(options.kubeconfigPath)),
     },
     {
       provide: SECRET_CACHE,

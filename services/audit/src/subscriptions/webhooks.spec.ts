@@ -14,7 +14,7 @@ import { DecisionIngest } from '../ingest/decision-ingest.service.js';
 import { startAudit } from '../service.js';
 import { decisionEvent, deployment } from '../testing/decision-events.js';
 import { testNatsUrl } from '../testing/env.js';
-import { loadKubeConfig } from './kube-subscriptions.js';
+import { createKubeConfig } from '@capstan/kube';
 import { verifySignature } from './signature.js';
 import type { SubscriptionResource } from './subscription.js';
 
@@ -135,7 +135,7 @@ void describe('webhook subscriptions', () => {
 
   before(async () => {
     const { kubeconfigPath } = await sharedCluster();
-    const kc = loadKubeConfig(kubeconfigPath);
+    const kc = createKubeConfig(kubeconfigPath);
     k8s = KubernetesObjectApi.makeApiClient(kc);
     const crd = parse(await readFile(crdFile, 'utf8')) as KubernetesObject;
     try {
