@@ -1,12 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { loadavg } from 'node:os';
 import pg from 'pg';
-import { startAudit } from '@capstan/audit';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { testNatsUrl } from '@capstan/testing';
 import { topology } from '@capstan/events';
 import { connectBus } from '@capstan/messaging';
 import { APPS, benchDatabase, datasetLabel, NAMESPACES, PEOPLE } from './audit-dataset.js';
 import { percentile, type BenchResult } from './harness.js';
+import { startChild } from './child-service.js';
 
 const TARGET_P99_MS = 20;
 const SAMPLES = 200;
@@ -21,15 +24,21 @@ const SAMPLES = 200;
 export const auditQuery = (rows: number) => async (): Promise<BenchResult> => {
   const url = await benchDatabase(rows);
   const prefix = `bench-query-${randomBytes(3).toString('hex')}`;
-  const audit = await startAudit({
-    DATABASE_URL: url,
-    NATS_URL: testNatsUrl(),
-    EVENT_PREFIX: prefix,
-    HTTP_PORT: '0',
-    HTTP_HOST: '127.0.0.1',
-    LOG_LEVEL: 'warn',
-    AUDIT_AUTH: 'disabled',
-  });
+  // The service runs in its own process, as in its container: in the benchmark's process its
+  // event loop and garbage collector would also carry the client's work, and show in the tail.
+  const logs = await mkdtemp(join(tmpdir(), 'capstan-bench-query-'));
+  const audit = await startChild(
+    'audit',
+    {
+      DATABASE_URL: url,
+      NATS_URL: testNatsUrl(),
+      EVENT_PREFIX: prefix,
+      HTTP_HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      AUDIT_AUTH: 'disabled',
+    },
+    logs,
+  );
   try {
     const base = `http://127.0.0.1:${audit.port}`;
     const pick = (n: number) => Math.floor(Math.random() * n);
@@ -79,14 +88,15 @@ export const auditQuery = (rows: number) => async (): Promise<BenchResult> => {
       unit: 'ms p99 (worst query)',
       target: `p99 < ${TARGET_P99_MS} ms`,
       details: [
-        `${rows.toLocaleString('en')} decisions (~${(rows * 2).toLocaleString('en')} target rows) generated in Postgres: ${NAMESPACES} namespaces x ${APPS} Syncs, 1-3 objects each, ${PEOPLE} people, a year of timestamps. ${SAMPLES} sequential requests per query (fewer, at least 30, when a query is slow) after 20 warm-up ones, random parameters, tables and indexes read into the OS page cache first (pg_prewarm), through the real HTTP API (Nest + Prisma + JSON), auth disabled. Each request is one SQL statement (the page, its decisions and their targets).`,
+        `${rows.toLocaleString('en')} decisions (~${(rows * 2).toLocaleString('en')} target rows) generated in Postgres: ${NAMESPACES} namespaces x ${APPS} Syncs, 1-3 objects each, ${PEOPLE} people, a year of timestamps. ${SAMPLES} sequential requests per query (fewer, at least 30, when a query is slow) after 20 warm-up ones, random parameters, tables and indexes read into the OS page cache first (pg_prewarm), through the real HTTP API (Nest + Prisma + JSON) of an audit service running as its own process, auth disabled. Each request is one SQL statement (the page, its decisions and their targets).`,
         lines.join('\n'),
         `The same "who deployed X" at the database only (pg client, the one statement DecisionRepository.objectHistory runs: touches by decision_targets_object_touch_idx, then their decisions): p50 ${sqlOnly.p50.toFixed(1)} ms, p99 ${sqlOnly.p99.toFixed(1)} ms over ${SAMPLES} samples. The rest of the HTTP time is Nest, Prisma and JSON on a shared 2-core machine (load average at the end of the run: ${loadavg()[0]?.toFixed(1)}).`,
         'Bench-only dataset: hashes are well-formed but not a chain, so /audit/verify is not measured here (see audit-ingest for verify time).',
       ].join('\n\n'),
     };
   } finally {
-    await audit.close();
+    await audit.stop();
+    await rm(logs, { recursive: true, force: true });
     const bus = await connectBus({ url: testNatsUrl(), topology: topology(prefix), name: 'bench-cleanup' });
     for (const s of [topology(prefix).streams.events.name, topology(prefix).streams.deadLetter.name])
       await bus.jsm.streams.delete(s).catch(() => undefined);

@@ -1,6 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,6 +7,7 @@ import { sharedCluster } from '@capstan/testing';
 import { GitRepo, applyYaml, installCrds, objectApi, repoRoot, waitFor } from '@capstan/e2e';
 import { parse } from 'yaml';
 import type { BenchResult } from './harness.js';
+import { startChild, type Child } from './child-service.js';
 import { loadMassReconcileConfig } from './mass-reconcile.config.js';
 
 /**
@@ -201,45 +200,6 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
     await api.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => undefined);
     await rm(scratch, { recursive: true, force: true });
   }
-}
-
-interface Child {
-  pid: number;
-  port: number;
-  stop(): Promise<void>;
-}
-
-async function startChild(name: string, env: Record<string, string>, logDir: string): Promise<Child> {
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  const log = createWriteStream(join(logDir, `${name}.log`));
-  const child: ChildProcess = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist/main.js')], {
-    env: { ...process.env, ...env, HTTP_PORT: String(port) },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  child.stdout?.pipe(log);
-  child.stderr?.pipe(log);
-  const state = { exited: false };
-  child.once('exit', () => (state.exited = true));
-  await waitFor(
-    `${name} ready`,
-    async () => {
-      if (state.exited) throw new Error(`${name} exited; see ${join(logDir, `${name}.log`)}`);
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-      return res?.ok ? true : undefined;
-    },
-    60_000,
-  );
-  return {
-    pid: child.pid ?? 0,
-    port,
-    stop: async () => {
-      if (state.exited) return;
-      const done = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await Promise.race([done, new Promise((r) => setTimeout(r, 10_000))]);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    },
-  };
 }
 
 /** kube-apiserver, etcd and friends, from the local cluster's state file when there is one. */
