@@ -3,3 +3,4 @@ export { Platform } from './support/platform.js';
 export { GitRepo, type Person } from './support/git-repo.js';
 export { applyYaml, installCrds, objectApi, readObject, repoRoot } from './support/kube.js';
 export { waitFor } from './support/wait.js';
+export { spawnService, type ServiceProcess } from './support/processes.js';
