@@ -3,13 +3,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startAudit } from '@capstan/audit';
-import {
-  DEPLOY_DECISION_RECORDED_V1,
-  parseEvent,
-  topology,
-  type DeployDecisionRecordedV1,
-  type Topology,
-} from '@capstan/events';
+import { decisionEvent, deployment } from '@capstan/audit/testing';
+import { topology, type DeployDecisionRecordedV1, type Topology } from '@capstan/events';
 import { connectBus, consumerName, type Bus } from '@capstan/messaging';
 import type { StartedService } from '@capstan/platform';
 import {
@@ -25,53 +20,14 @@ const OUTAGE_MS = 2 * 60_000;
 
 /** A valid decision event, as the reconciler publishes it. */
 function decision(id: string, n: number): DeployDecisionRecordedV1 {
-  const sha = n.toString(16).padStart(40, '0');
-  const who = { name: 'Ada Lovelace', email: 'ada@example.com' };
-  const at = new Date(Date.UTC(2026, 10, 22, 10, 0, 0) + n * 1_000).toISOString();
-  const event = parseEvent({
-    specversion: '1.0',
+  return decisionEvent({
     id,
-    source: '/capstan/reconciler',
-    type: DEPLOY_DECISION_RECORDED_V1,
-    subject: `apps/app-${n % 7}`,
-    time: at,
-    datacontenttype: 'application/json',
-    data: {
-      action: 'applied',
-      outcome: 'succeeded',
-      reason: 'ReconciliationSucceeded',
-      message: `applied main@sha1:${sha}`,
-      decidedBy: { kind: 'Sync', namespace: 'apps', name: `app-${n % 7}` },
-      cluster: 'local',
-      actor: { kind: 'person', ...who, evidence: 'commit-author' },
-      actors: [{ kind: 'person', ...who, evidence: 'commit-author' }],
-      source: {
-        repository: 'apps/app',
-        url: 'https://git.example.com/app.git',
-        ref: 'branch/main',
-        revision: `main@sha1:${sha}`,
-        sha,
-        parents: [],
-        message: `change ${n}`,
-        author: { ...who, time: at },
-        committer: { ...who, time: at },
-      },
-      targets: [],
-      changeSet: [
-        {
-          apiVersion: 'apps/v1',
-          kind: 'Deployment',
-          namespace: 'apps',
-          name: `web-${n % 11}`,
-          action: 'configured',
-        },
-      ],
-      evidence: { n },
-      decidedAt: at,
-    },
+    commit: n,
+    decidedAt: new Date(Date.UTC(2026, 10, 22, 10, 0, 0) + n * 1_000).toISOString(),
+    sync: { namespace: 'apps', name: `app-${n % 7}` },
+    changeSet: [{ ...deployment(`web-${n % 11}`, 'apps'), action: 'configured' }],
+    evidence: { n },
   });
-  if (event.type !== DEPLOY_DECISION_RECORDED_V1) throw new Error('not a decision event');
-  return event;
 }
 
 async function query<R extends pg.QueryResultRow>(url: string, sql: string): Promise<R[]> {

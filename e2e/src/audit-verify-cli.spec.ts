@@ -2,13 +2,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { startAudit } from '@capstan/audit';
+import { decisionEvent } from '@capstan/audit/testing';
 import { run as capstan } from '@capstan/cli';
-import {
-  DEPLOY_DECISION_RECORDED_V1,
-  parseEvent,
-  topology,
-  type DeployDecisionRecordedV1,
-} from '@capstan/events';
+import { topology, type DeployDecisionRecordedV1 } from '@capstan/events';
 import { connectBus, type Bus } from '@capstan/messaging';
 import { createTestDatabase, testEventPrefix, testNatsUrl, type TestDatabase } from '@capstan/testing';
 import { waitFor } from './support/wait.js';
@@ -16,39 +12,12 @@ import { waitFor } from './support/wait.js';
 // `capstan audit verify` against the real audit service, before and after a row is edited
 // behind the append-only triggers' back.
 function decision(n: number): DeployDecisionRecordedV1 {
-  const at = new Date(Date.UTC(2026, 10, 22, 12, 0, n)).toISOString();
-  const sha = n.toString(16).padStart(40, 'a');
-  const who = { name: 'Ada', email: 'ada@example.com' };
-  return parseEvent({
-    specversion: '1.0',
+  return decisionEvent({
     id: `verify-cli-${n}`,
-    source: '/capstan/reconciler',
-    type: DEPLOY_DECISION_RECORDED_V1,
-    subject: 'Sync/shop/web',
-    time: at,
-    datacontenttype: 'application/json',
-    data: {
-      action: 'applied',
-      outcome: 'succeeded',
-      reason: 'ReconciliationSucceeded',
-      message: `change ${n}`,
-      decidedBy: { kind: 'Sync', namespace: 'shop', name: 'web' },
-      cluster: 'local',
-      actor: { kind: 'person', ...who, evidence: 'commit-author' },
-      source: {
-        repository: 'shop/app',
-        url: 'https://git.example.com/app.git',
-        ref: 'branch/main',
-        revision: `main@sha1:${sha}`,
-        sha,
-        parents: [],
-        message: `change ${n}`,
-        author: { ...who, time: at },
-        committer: { ...who, time: at },
-      },
-      decidedAt: at,
-    },
-  }) as DeployDecisionRecordedV1;
+    commit: n,
+    decidedAt: new Date(Date.UTC(2026, 10, 22, 12, 0, n)).toISOString(),
+    sync: { namespace: 'shop', name: 'web' },
+  });
 }
 
 describe('capstan audit verify', () => {

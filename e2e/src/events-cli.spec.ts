@@ -5,13 +5,9 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { startAudit } from '@capstan/audit';
+import { decisionEvent, deployment } from '@capstan/audit/testing';
 import { run as capstan } from '@capstan/cli';
-import {
-  DEPLOY_DECISION_RECORDED_V1,
-  parseEvent,
-  topology,
-  type DeployDecisionRecordedV1,
-} from '@capstan/events';
+import { topology, type DeployDecisionRecordedV1 } from '@capstan/events';
 import { connectBus, type Bus } from '@capstan/messaging';
 import type { StartedService } from '@capstan/platform';
 import {
@@ -24,50 +20,16 @@ import {
 import { kubeconfigToken } from './support/platform.js';
 import { waitFor } from './support/wait.js';
 
-const ada = { name: 'Ada Lovelace', email: 'ada@example.com' };
-
-/** A decision of Sync shop/<sync> that changed Deployment shop/<object>, as the reconciler publishes it. */
+/** A decision of Sync shop/<object> that changed Deployment shop/<object>, as the reconciler publishes it. */
 function decision(id: string, n: number, object: string): DeployDecisionRecordedV1 {
-  const sha = n.toString(16).padStart(40, '0');
-  const at = new Date(Date.UTC(2026, 10, 22, 10, 0, 0) + n * 1_000).toISOString();
-  const event = parseEvent({
-    specversion: '1.0',
+  return decisionEvent({
     id,
-    source: '/capstan/reconciler',
-    type: DEPLOY_DECISION_RECORDED_V1,
-    subject: `shop/${object}`,
-    time: at,
-    datacontenttype: 'application/json',
-    data: {
-      action: 'applied',
-      outcome: 'succeeded',
-      reason: 'ReconciliationSucceeded',
-      message: `applied main@sha1:${sha}`,
-      decidedBy: { kind: 'Sync', namespace: 'shop', name: object },
-      cluster: 'local',
-      actor: { kind: 'person', ...ada, evidence: 'commit-author' },
-      actors: [{ kind: 'person', ...ada, evidence: 'commit-author' }],
-      source: {
-        repository: 'shop/app',
-        url: 'https://git.example.com/app.git',
-        ref: 'branch/main',
-        revision: `main@sha1:${sha}`,
-        sha,
-        parents: [],
-        message: `change ${n}`,
-        author: { ...ada, time: at },
-        committer: { ...ada, time: at },
-      },
-      targets: [],
-      changeSet: [
-        { apiVersion: 'apps/v1', kind: 'Deployment', namespace: 'shop', name: object, action: 'configured' },
-      ],
-      evidence: { n },
-      decidedAt: at,
-    },
+    commit: n,
+    decidedAt: new Date(Date.UTC(2026, 10, 22, 10, 0, 0) + n * 1_000).toISOString(),
+    sync: { namespace: 'shop', name: object },
+    changeSet: [{ ...deployment(object), action: 'configured' }],
+    evidence: { n },
   });
-  if (event.type !== DEPLOY_DECISION_RECORDED_V1) throw new Error('not a decision event');
-  return event;
 }
 
 /** A port nobody listens on now, so a restarted service can come back at the same URL. */

@@ -24,6 +24,8 @@ export interface DecisionEventSpec {
   changeSet?: ChangeSetEntry[];
   evidence?: Record<string, unknown>;
   withoutSource?: boolean;
+  /** The deciding Sync; flux-system/shop unless given. */
+  sync?: { namespace: string; name: string };
 }
 
 export const deployment = (name: string, namespace = 'shop'): ObjectRef => ({
@@ -44,12 +46,13 @@ export function decisionEvent(spec: DecisionEventSpec): DeployDecisionRecordedV1
   const author = spec.author ?? ada;
   const commit = spec.commit ?? 1;
   const decidedAt = spec.decidedAt ?? '2026-11-22T10:00:00Z';
+  const sync = spec.sync ?? { namespace: 'flux-system', name: 'shop' };
   const data: DeployDecisionV1DataInput = {
     action: spec.action ?? 'applied',
     outcome: spec.outcome ?? 'succeeded',
     reason: 'ReconciliationSucceeded',
     message: `applied main@sha1:${sha(commit)}`,
-    decidedBy: { kind: 'Sync', namespace: 'flux-system', name: 'shop' },
+    decidedBy: { kind: 'Sync', ...sync },
     cluster: 'local',
     actor: { kind: 'person', name: author.name, email: author.email, evidence: 'commit-author' },
     actors: [{ kind: 'person', name: author.name, email: author.email, evidence: 'commit-author' }],
@@ -78,7 +81,7 @@ export function decisionEvent(spec: DecisionEventSpec): DeployDecisionRecordedV1
     id: spec.id,
     source: '/capstan/reconciler',
     type: DEPLOY_DECISION_RECORDED_V1,
-    subject: 'flux-system/shop',
+    subject: `${sync.namespace}/${sync.name}`,
     time: decidedAt,
     datacontenttype: 'application/json',
     correlationid: `corr-${spec.id}`,
