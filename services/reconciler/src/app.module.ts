@@ -20,6 +20,7 @@ import { SyncWatchService } from './sync-watch.service.js';
 import { ArtifactCache } from './artifact-cache.js';
 import { SourceSettingsReader } from './source-settings.js';
 import { RepositoryCache } from './repository-cache.js';
+import { SyncCache } from './sync-cache.js';
 import { SharedTreeMirror } from './shared-tree-mirror.js';
 import { SyncLifecycle } from './sync-lifecycle.js';
 import { CommitConsumer } from './commit.consumer.js';
@@ -59,6 +60,7 @@ export class ReconcilerModule {
         { provide: CapstanResources, useValue: new CapstanResources(kc) },
         { provide: SecretReader, useValue: new SecretReader(kc) },
         RepositoryCache,
+        SyncCache,
         SourceSettingsReader,
         { provide: ServerSideApplier, useValue: new ServerSideApplier(ObjectApi.fromKubeConfig(kc)) },
         { provide: Pruner, useValue: new Pruner(ObjectApi.fromKubeConfig(kc)) },

@@ -3,17 +3,11 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
+  type OnModuleInit,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import type { GitSource } from '@capstan/events';
-import {
-  CapstanResources,
-  isNotFound,
-  KeptWatch,
-  type GitRepository,
-  type ResourceInformer,
-  type Sync,
-} from '@capstan/kube';
+import { CapstanResources, isNotFound, type GitRepository, type Sync } from '@capstan/kube';
 import { parseDuration } from '@capstan/gitops-core';
 import { Readiness } from '@capstan/platform';
 import { RECONCILER_CONFIG, type ReconcilerConfig } from './config.js';
@@ -23,6 +17,7 @@ import { DependencyNotReadyError } from './sync-lifecycle.js';
 import { ArtifactCache } from './artifact-cache.js';
 import { SourceSettingsReader } from './source-settings.js';
 import { RepositoryCache } from './repository-cache.js';
+import { SyncCache } from './sync-cache.js';
 
 export const REQUESTED_AT = 'capstan.dev/reconcile-requested-at';
 const DEFAULT_INTERVAL = '5m';
@@ -33,18 +28,17 @@ const DEFAULT_INTERVAL = '5m';
  * Commits arriving as events go through the same queue (see CommitConsumer).
  */
 @Injectable()
-export class SyncWatchService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SyncWatchService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('SyncWatch');
   private readonly queue: KeyedQueue;
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly seen = new Map<string, string>();
-  private informer?: ResourceInformer<Sync>;
   private synced?: Promise<void>;
   private stopped = false;
-  private watch?: KeptWatch<Sync>;
 
   constructor(
     private readonly resources: CapstanResources,
+    private readonly syncs: SyncCache,
     private readonly reconciler: SyncReconciler,
     private readonly artifacts: ArtifactCache,
     private readonly sources: SourceSettingsReader,
@@ -64,36 +58,38 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
   /** The latest run started per Sync: its commit, when it started, and its end. */
   private readonly started = new Map<string, { sha: string; at: number; done: Promise<void> }>();
 
-  async onApplicationBootstrap(): Promise<void> {
-    const informer = this.resources.informer('Sync');
-    this.informer = informer;
+  onModuleInit(): void {
+    const informer = this.syncs.informer;
     informer.on('add', (s) => this.changed(s));
     informer.on('update', (s) => this.changed(s));
     informer.on('delete', (s) => this.forget(s));
-    const watch = new KeptWatch(informer, 'Syncs', (m) => this.logger.warn(m));
-    this.watch = watch;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    const watch = this.syncs.watch;
     this.readiness.register('sync-watch', () =>
       watch.synced ? Promise.resolve() : Promise.reject(new Error('watch not synced')),
     );
     // Commit events wait on this: the cache must hold every Sync before we say who follows a repo.
-    this.synced = watch.start().then(() => watch.firstListed);
+    this.synced = this.syncs.start();
     await this.synced;
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  onApplicationShutdown(): void {
     this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
-    await this.watch?.stop();
   }
 
   /** Syncs that follow a repository, read from the watch cache. */
   async syncsFor(repoNamespace: string, repoName: string): Promise<Sync[]> {
     await this.synced;
-    return (this.informer?.list() ?? []).filter(
-      (s) =>
-        s.spec.sourceRef.name === repoName &&
-        (s.spec.sourceRef.namespace ?? s.metadata.namespace) === repoNamespace,
-    );
+    return this.syncs.informer
+      .list()
+      .filter(
+        (s) =>
+          s.spec.sourceRef.name === repoName &&
+          (s.spec.sourceRef.namespace ?? s.metadata.namespace) === repoNamespace,
+      );
   }
 
   /**
@@ -192,7 +188,7 @@ export class SyncWatchService implements OnApplicationBootstrap, OnApplicationSh
       if (transient) interval = Math.min(interval, 5_000);
     }
     if (this.blocked.delete(`${namespace}/${name}`)) interval = Math.min(interval, this.dependencyRetryMs);
-    const latest = this.informer?.get(name, namespace);
+    const latest = this.syncs.informer.get(name, namespace);
     if (latest && !this.stopped) this.schedule(latest, interval);
   }
 

@@ -3,13 +3,15 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
+  type OnModuleInit,
   type OnApplicationShutdown,
 } from '@nestjs/common';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { ChangeSetEntry, ObjectRef } from '@capstan/events';
 import { Bus } from '@capstan/messaging';
 import { CLOCK, type Clock } from '@capstan/platform';
-import { CapstanResources, KeptWatch, type Sync } from '@capstan/kube';
+import type { Sync } from '@capstan/kube';
+import { SyncCache } from '../sync-cache.js';
 import {
   compareOwned,
   type FieldDrift,
@@ -62,7 +64,7 @@ interface Seen {
  * idempotent server-side applies and every event and decision has a deterministic id.
  */
 @Injectable()
-export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdown {
+export class DriftMonitor implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('DriftMonitor');
   private readonly syncs = new Map<string, TrackedSync>();
   /** Object key -> key of the Sync that applied it last. */
@@ -75,12 +77,11 @@ export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdo
   private readonly reported = new Map<string, { signature: string; finding: DriftFinding }>();
   private readonly detected: Counter<'change'>;
   private readonly corrections: Counter<'result'>;
-  private syncWatch?: KeptWatch<Sync>;
   private stopped = false;
 
   constructor(
     private readonly cluster: DriftCluster,
-    private readonly resources: CapstanResources,
+    private readonly syncCache: SyncCache,
     private readonly bus: Bus,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(RECONCILER_CONFIG) private readonly config: ReconcilerConfig,
@@ -113,18 +114,19 @@ export class DriftMonitor implements OnApplicationBootstrap, OnApplicationShutdo
   }
 
   /** Follows Sync policy changes and deletions; a deleted Sync's objects are no longer guarded. */
-  onApplicationBootstrap(): void {
-    const informer = this.resources.informer('Sync');
+  onModuleInit(): void {
+    const informer = this.syncCache.informer;
     informer.on('update', (s) => this.syncChanged(s));
     informer.on('add', (s) => this.syncChanged(s));
     informer.on('delete', (s) => this.untrack(keyOfSync(s)));
-    this.syncWatch = new KeptWatch(informer, 'Syncs', (m) => this.logger.warn(m));
-    void this.syncWatch.start();
+  }
+
+  onApplicationBootstrap(): void {
+    void this.syncCache.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
-    await this.syncWatch?.stop();
     await Promise.all([...this.watches.values()].map((w) => w.watch.stop()));
     this.watches.clear();
     this.pending.clear();
