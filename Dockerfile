@@ -54,6 +54,7 @@ RUN case "$SERVICE" in \
 RUN --mount=type=cache,target=/root/.npm \
     npm prune --omit=dev --no-audit --no-fund
 # Copies the root manifest and node_modules, each library (but the test kit) and the service (manifest, dist,
+# the audit service's console-app page and modules,
 # own node_modules), and the db library's prisma/ folder (migrations) for migrate-cli.
 RUN set -eu; \
     mkdir -p /out; \
@@ -65,6 +66,10 @@ RUN set -eu; \
       if [ -d "$dir/node_modules" ]; then cp -a "$dir/node_modules" "/out/$dir/"; fi; \
     done; \
     if [ -d libs/db/prisma ]; then cp -a libs/db/prisma /out/libs/db/; fi; \
+    if [ -d "services/$SERVICE/console-app" ]; then \
+      mkdir -p "/out/services/$SERVICE/console-app"; \
+      cp -a "services/$SERVICE/console-app/public" "services/$SERVICE/console-app/dist" "/out/services/$SERVICE/console-app/"; \
+    fi; \
     find /out/libs /out/services \( -name '*.spec.js' -o -name '*.spec.js.map' -o -name '*.spec.d.ts' \
       -o -name '*.spec.d.ts.map' -o -name '.tsbuildinfo' \) -delete
 

@@ -7,6 +7,10 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 source "$here/scripts/lib/versions.sh"
 bin="$CAPSTAN_CACHE/bin"
 mkdir -p "$bin" "$CAPSTAN_CACHE/stamps"
+# One build at a time per cache: clones set up side by side (worktrees, CI next to a session)
+# would otherwise each build the same binaries at once, and race on the stamps.
+exec 9>"$CAPSTAN_CACHE/k8s-setup.lock"
+flock 9
 export GOFLAGS="${GOFLAGS:-} -trimpath"
 
 built() { [ -x "$bin/$1" ] && [ "$(cat "$CAPSTAN_CACHE/stamps/$1" 2>/dev/null)" = "$2" ]; }

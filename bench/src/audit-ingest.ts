@@ -95,6 +95,7 @@ export async function auditIngest(): Promise<BenchResult> {
     const publishSeconds = (performance.now() - publishStart) / 1_000;
 
     const start = performance.now();
+    const loadAtStart = loadavg();
     const audit = await startAudit({
       DATABASE_URL: db.url,
       NATS_URL: testNatsUrl(),
@@ -139,7 +140,12 @@ export async function auditIngest(): Promise<BenchResult> {
         details: [
           `${DECISIONS} decisions (${targets} target rows) published to JetStream first (${Math.round(DECISIONS / publishSeconds)}/s publish rate), then one audit replica started and drained them: **${seconds.toFixed(1)} s from start to the last commit**, including Nest start-up.`,
           `Once rows appear (start-up done) the rate is ${steady} decisions/s.`,
-          `Batches of up to 500 decisions, one transaction each under the chain lock, acks after commit. The next batch is decoded, turned into records, canonicalized for the hash and serialized to row JSON while the previous one is in Postgres; under the lock only the head is read, one sha256 per row chains it, and two set-based INSERTs write it. Load average at the end: ${loadavg()[0]?.toFixed(1)}.`,
+          `Batches of up to 500 decisions, one transaction each under the chain lock (taken with BEGIN in one round trip), acks after commit. The next batch is decoded, turned into records, canonicalized for the hash (a fixed-shape writer, the general canonical walk only for free-form JSON) and serialized to row JSON while the previous one is in Postgres; under the lock only the head is read, one sha256 per row chains it, and one statement writes decisions and targets. The service's CDEvents relay runs meanwhile, republishing every decision (a batch of JetStream publishes with one reply subscription); the webhook fan-out has no Subscriptions and reads nothing.`,
+          `Machine load (1/5/15-minute load averages, as \`uptime\` prints them) at the start: ${loadAtStart.map((l) => l.toFixed(1)).join(', ')}; at the end: ${loadavg()
+            .map((l) => l.toFixed(1))
+            .join(
+              ', ',
+            )}. The machine is shared with other people's builds and tests: at a load above its 2 cores, every process here waits for CPU.`,
           `Afterwards: chain verify ${verify.ok ? 'ok' : 'BROKEN'} over ${verify.checked} rows in ${verifySeconds.toFixed(1)} s; seq gaps: ${gaps}.`,
           `Postgres: the machine's shared server (fsync on); NATS: the machine's JetStream; everything on the same cores as the benchmark.`,
         ].join('\n\n'),

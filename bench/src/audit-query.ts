@@ -23,6 +23,7 @@ const SAMPLES = 200;
  */
 export const auditQuery = (rows: number) => async (): Promise<BenchResult> => {
   const url = await benchDatabase(rows);
+  const loadAtStart = loadavg();
   const prefix = `bench-query-${randomBytes(3).toString('hex')}`;
   // The service runs in its own process, as in its container: in the benchmark's process its
   // event loop and garbage collector would also carry the client's work, and show in the tail.
@@ -88,9 +89,13 @@ export const auditQuery = (rows: number) => async (): Promise<BenchResult> => {
       unit: 'ms p99 (worst query)',
       target: `p99 < ${TARGET_P99_MS} ms`,
       details: [
-        `${rows.toLocaleString('en')} decisions (~${(rows * 2).toLocaleString('en')} target rows) generated in Postgres: ${NAMESPACES} namespaces x ${APPS} Syncs, 1-3 objects each, ${PEOPLE} people, a year of timestamps. ${SAMPLES} sequential requests per query (fewer, at least 30, when a query is slow) after 20 warm-up ones, random parameters, tables and indexes read into the OS page cache first (pg_prewarm), through the real HTTP API (Nest + Prisma + JSON) of an audit service running as its own process, auth disabled. Each request is one SQL statement (the page, its decisions and their targets).`,
+        `${rows.toLocaleString('en')} decisions (~${(rows * 2).toLocaleString('en')} target rows) generated in Postgres: ${NAMESPACES} namespaces x ${APPS} Syncs, 1-3 objects each, ${PEOPLE} people, a year of timestamps. ${SAMPLES} sequential requests per query (fewer, at least 30, when a query is slow) after 20 warm-up ones, random parameters, tables and indexes read into the OS page cache first (pg_prewarm), through the real HTTP API (Nest, pg, JSON) of an audit service running as its own process, auth disabled. Each request is one SQL statement (the page, its decisions and their targets); an action in a time window is walked a UTC day at a time (decisions_action_day_idx).`,
         lines.join('\n'),
-        `The same "who deployed X" at the database only (pg client, the one statement DecisionRepository.objectHistory runs: touches by decision_targets_object_touch_idx, then their decisions): p50 ${sqlOnly.p50.toFixed(1)} ms, p99 ${sqlOnly.p99.toFixed(1)} ms over ${SAMPLES} samples. The rest of the HTTP time is Nest, Prisma and JSON on a shared 2-core machine (load average at the end of the run: ${loadavg()[0]?.toFixed(1)}).`,
+        `The same "who deployed X" at the database only (pg client, the one statement DecisionRepository.objectHistory runs: touches by decision_targets_object_touch_idx, then their decisions): p50 ${sqlOnly.p50.toFixed(1)} ms, p99 ${sqlOnly.p99.toFixed(1)} ms over ${SAMPLES} samples. The rest of the HTTP time is Nest, the driver and JSON on a shared 2-core machine. Load averages (1/5/15 min, as \`uptime\` prints them) at the start: ${loadAtStart.map((l) => l.toFixed(1)).join(', ')}; at the end: ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(
+            ', ',
+          )} (other people's builds and tests share the 2 cores; above 2, a request waits for CPU).`,
         'Bench-only dataset: hashes are well-formed but not a chain, so /audit/verify is not measured here (see audit-ingest for verify time).',
       ].join('\n\n'),
     };

@@ -9,6 +9,7 @@ import { parse } from 'yaml';
 import type { BenchResult } from './harness.js';
 import { startChild, type Child } from './child-service.js';
 import { loadMassReconcileConfig } from './mass-reconcile.config.js';
+import { apiServerRequests, requestDelta } from './api-requests.js';
 
 /**
  * Flux's mean-time-to-production benchmark, for Capstan: N Syncs, each a Deployment, a Service
@@ -57,7 +58,7 @@ CPU is read from /proc/<pid>/stat for each process over the run; a process near 
   };
 }
 
-interface Run {
+export interface Run {
   syncs: number;
   seconds: number;
   peakRssMiB: number;
@@ -65,14 +66,22 @@ interface Run {
   heapAtPeakMiB: number;
   /** Per reconcile phase: how many ran and their mean duration, from the reconciler's histogram. */
   phases: { phase: string; count: number; meanMs: number }[];
+  /** What the API server served during the run (every client), `verb resource: n`, largest first. */
+  requests: string[];
   cpu: { name: string; cores: number }[];
 }
 
-async function runOnce(
+/**
+ * One run of N Syncs. `impersonate`: every Sync names its own ServiceAccount (a thousand
+ * tenants' worth of impersonating clients), all bound to `admin` of the namespace through the
+ * namespace's ServiceAccount group, so the API server's RBAC check stays one binding.
+ */
+export async function runOnce(
   n: number,
   kubeconfigPath: string,
   api: ObjectApi,
   config: ReturnType<typeof loadMassReconcileConfig>,
+  impersonate = false,
 ): Promise<Run> {
   const id = randomBytes(3).toString('hex');
   const ns = `mass-${id}`;
@@ -86,6 +95,8 @@ async function runOnce(
     LOG_LEVEL: 'warn',
     CLUSTER_NAME: 'bench',
     HTTP_HOST: '127.0.0.1',
+    // The benchmark's repository is local (file://), which the chart leaves off.
+    SOURCE_SCHEMES: 'https,http,ssh,git,file',
     ...(config.BENCH_RECONCILE_CONCURRENCY
       ? { RECONCILE_CONCURRENCY: String(config.BENCH_RECONCILE_CONCURRENCY) }
       : {}),
@@ -113,6 +124,30 @@ spec:
     await repo.write(files);
     const sha = repo.commit(`${n} apps`, { name: 'Bench', email: 'bench@example.com' });
     await applyYaml(api, `apiVersion: v1\nkind: Namespace\nmetadata: {name: ${ns}}\n`);
+    if (impersonate) {
+      await applyYaml(
+        api,
+        `apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: tenants-admin, namespace: ${ns}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: admin}
+subjects: [{apiGroup: rbac.authorization.k8s.io, kind: Group, name: "system:serviceaccounts:${ns}"}]
+`,
+      );
+      for (let i = 0; i < n; i += 50)
+        await Promise.all(
+          Array.from({ length: Math.min(50, n - i) }, (_, k) =>
+            api.applyRaw(
+              {
+                apiVersion: 'v1',
+                kind: 'ServiceAccount',
+                metadata: { name: `app-${String(i + k).padStart(4, '0')}`, namespace: ns },
+              },
+              { fieldManager: 'bench' },
+            ),
+          ),
+        );
+    }
     await applyYaml(
       api,
       `apiVersion: capstan.dev/v1alpha1
@@ -143,6 +178,7 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
                 interval: '1h',
                 wait: config.BENCH_WAIT === 'true',
                 timeout: '10m',
+                ...(impersonate ? { serviceAccountName: app } : {}),
               },
             },
             { fieldManager: 'bench' },
@@ -152,11 +188,13 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
     }
 
     const pids = await clusterPids(kubeconfigPath);
+    const requestsBefore = await apiServerRequests(kubeconfigPath).catch(() => new Map<string, number>());
     const started = performance.now();
     const reconciler = await startChild(
       'reconciler',
       { ...env, GIT_CACHE_DIR: join(scratch, 'rec'), NODE_OPTIONS: await chartNodeOptions('reconciler') },
       scratch,
+      config.BENCH_RECONCILER_ROOT,
     );
     children.push(reconciler);
     const watched = [
@@ -182,12 +220,17 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
     const seconds = (performance.now() - started) / 1000;
     const phases = await phaseTimes(reconciler.port);
     const cpuAfter = await Promise.all(watched.map((p) => cpuSeconds(p.pid)));
+    const requests = requestDelta(
+      requestsBefore,
+      await apiServerRequests(kubeconfigPath).catch(() => new Map<string, number>()),
+    );
     const run = {
       syncs: n,
       seconds,
       peakRssMiB: peakRss / 2 ** 20,
       heapAtPeakMiB: heapAtPeak / 2 ** 20,
       phases,
+      requests,
       cpu: watched.map((p, i) => ({
         name: p.name,
         cores: ((cpuAfter[i] ?? 0) - (cpuBefore[i] ?? 0)) / seconds,

@@ -175,7 +175,7 @@ void describe('audit log resilience', () => {
     });
   });
 
-  void describe('two replicas on one database and one durable consumer', () => {
+  void describe('three replicas on one database and one durable consumer', () => {
     let setup: AuditSetup;
     before(async () => {
       setup = await auditSetup(server);
@@ -183,7 +183,7 @@ void describe('audit log resilience', () => {
     after(() => setup.close());
 
     void it('ingest 2,000 decisions together: no duplicates, no gaps in seq, the chain verifies', async () => {
-      const [a] = await Promise.all([setup.replica(), setup.replica()]);
+      const [a] = await Promise.all([setup.replica(), setup.replica(), setup.replica()]);
       assert.ok(a);
       const ids = Array.from({ length: 2_000 }, (_, i) => `pair-${i}`);
       await setup.publish(ids, 0);

@@ -32,16 +32,6 @@ spec:
   chart: {git: "${repo.fileUrl}", ref: ${ref}, path: charts/site}
   values: {greeting: from-the-release}
 `;
-  // Status is written in steps: wait for the reconcile of `sha` to have finished, one way or the other.
-  const failedAt = (sha: string) =>
-    waitFor(`Sync ${name} failed at ${sha.slice(0, 8)}`, async () => {
-      const s = await resources.get('Sync', 'default', name);
-      const ready = s.status?.conditions?.find((c) => c.type === 'Ready');
-      return s.status?.lastAttemptedRevision === `main@sha1:${sha}` && ready?.status === 'False'
-        ? ready
-        : undefined;
-    });
-
   before(async () => {
     root = await mkdtemp(join(tmpdir(), `capstan-e2e-chartref-${id}-`));
     platform = await Platform.start();
@@ -96,22 +86,30 @@ spec:
     assert.deepEqual(sub?.data, { version: '1.0.0' });
   });
 
-  it('stops with BuildFailed naming the HelmRelease file and the ref when the branch does not exist', async () => {
+  it('fails that release alone, naming the HelmRelease file and the ref, when the branch does not exist', async () => {
     await repo.write({ 'deploy/site.yaml': release('no-such-branch') });
     const bad = repo.commit('point at a branch that does not exist');
-    const ready = await failedAt(bad);
-    assert.equal(ready.reason, 'BuildFailed');
+    // Each HelmRelease is its own release (Helm Operator): the Sync applies the rest and lists it.
+    const sync = await waitFor(`Sync ${name} attempted ${bad.slice(0, 8)}`, async () => {
+      const s = await resources.get('Sync', 'default', name);
+      return s.status?.lastAttemptedRevision === `main@sha1:${bad}` &&
+        !s.status.conditions?.some((c) => c.type === 'Reconciling')
+        ? s
+        : undefined;
+    });
+    const site = sync.status?.releases?.find((r) => r.name === 'site');
+    assert.equal(site?.phase, 'Failed');
     assert.match(
-      ready.message,
+      site.message,
       /deploy\/site\.yaml.*spec\.chart\.git .*@no-such-branch: .*ref no-such-branch not found/,
     );
-    const site = await readObject<{ data: Record<string, string> }>(
+    const live = await readObject<{ data: Record<string, string> }>(
       platform.api,
       'v1',
       'ConfigMap',
       ns,
       'site',
     );
-    assert.equal(site?.data['branch'], 'charts', 'the last good release keeps running');
+    assert.equal(live?.data['branch'], 'charts', 'the last good release keeps running');
   });
 });

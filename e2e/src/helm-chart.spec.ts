@@ -10,6 +10,7 @@ import {
   CustomObjectsApi,
   type KubeConfig,
   KubernetesObjectApi,
+  PatchStrategy,
   RbacAuthorizationV1Api,
   type V1ClusterRole,
   type V1ClusterRoleBinding,
@@ -17,9 +18,11 @@ import {
   type V1Deployment,
   type V1EnvVar,
   type V1Job,
+  type V1PodDisruptionBudget,
   type V1Secret,
   type V1Service,
   type V1ServiceAccount,
+  setHeaderOptions,
 } from '@kubernetes/client-node';
 import { sharedCluster } from '@capstan/testing';
 import {
@@ -163,6 +166,19 @@ void describe('helm chart deploy/capstan', () => {
         );
         assert.equal(pod.metadata!.annotations!['prometheus.io/path'], '/metrics');
       }
+      // Tenants stay apart unless the installation says otherwise, in every service that follows references.
+      for (const service of ['git-watcher', 'registry-watcher', 'reconciler', 'audit']) {
+        const d = deployments.find((x) => x.metadata.name === `capstan-${service}`)!;
+        assert.equal(env(d.spec!.template.spec!.containers[0]!, 'ALLOW_CROSS_NAMESPACE_REFS').value, 'false');
+      }
+      const reconcilerEnv = deployments.find((x) => x.metadata.name === 'capstan-reconciler')!.spec!.template
+        .spec!.containers[0]!;
+      assert.equal(env(reconcilerEnv, 'TENANCY_POLICIES').value, 'enabled');
+      assert.equal(
+        reconcilerEnv.env?.find((e) => e.name === 'DEFAULT_SERVICE_ACCOUNT'),
+        undefined,
+        'no default account unless one is set',
+      );
     });
 
     void it('renders the DATABASE_URL Secret, the ServiceAccount and the audit Service', async () => {
@@ -170,10 +186,17 @@ void describe('helm chart deploy/capstan', () => {
       const secrets = ofKind<V1Secret>(objects, 'Secret').filter(
         (s) => !s.metadata.annotations?.['helm.sh/hook'],
       );
-      assert.deepEqual(
-        secrets.map((s) => [s.metadata.name, s.stringData]),
-        [['capstan-database', { DATABASE_URL: 'postgresql://capstan:capstan@postgres:5432/capstan' }]],
-      );
+      const byName = new Map(secrets.map((s) => [s.metadata.name, s]));
+      assert.deepEqual([...byName.keys()].sort(), ['capstan-console-session', 'capstan-database']);
+      assert.deepEqual(byName.get('capstan-database')!.stringData, {
+        DATABASE_URL: 'postgresql://capstan:capstan@postgres:5432/capstan',
+      });
+      // One random key sealing console sessions, shared by every audit replica.
+      const sealing = Buffer.from(
+        byName.get('capstan-console-session')!.data!['sessionSecret']!,
+        'base64',
+      ).toString();
+      assert.match(sealing, /^[A-Za-z0-9]{48}$/);
       assert.deepEqual(
         ofKind<V1ServiceAccount>(objects, 'ServiceAccount').map((s) => s.metadata.name),
         ['capstan'],
@@ -181,6 +204,7 @@ void describe('helm chart deploy/capstan', () => {
       const services = ofKind<V1Service>(objects, 'Service');
       assert.deepEqual(services.map((s) => s.metadata.name).sort(), [
         'capstan-audit',
+        'capstan-registry-notifications',
         'capstan-webhook-receiver',
       ]);
       const receiver = services.find((s) => s.metadata.name === 'capstan-webhook-receiver')!;
@@ -206,6 +230,18 @@ void describe('helm chart deploy/capstan', () => {
           `audit pods match the Service selector ${k}`,
         );
       }
+      assert.deepEqual(env(audit.spec!.template.spec!.containers[0]!, 'CONSOLE_SESSION_SECRET').valueFrom, {
+        secretKeyRef: { name: 'capstan-console-session', key: 'sessionSecret' },
+      });
+      const own = await renderChart(['--set', 'console.sessionSecretName=console-key'], 'capstan', namespace);
+      assert.ok(!ofKind<V1Secret>(own, 'Secret').some((s) => s.metadata.name === 'capstan-console-session'));
+      const ownAudit = ofKind<V1Deployment>(own, 'Deployment').find(
+        (d) => d.metadata.name === 'capstan-audit',
+      )!;
+      assert.deepEqual(
+        env(ownAudit.spec!.template.spec!.containers[0]!, 'CONSOLE_SESSION_SECRET').valueFrom?.secretKeyRef,
+        { name: 'console-key', key: 'sessionSecret' },
+      );
       const others = ofKind<V1Deployment>(objects, 'Deployment').filter(
         (d) => d.metadata.name !== 'capstan-audit',
       );
@@ -248,10 +284,11 @@ void describe('helm chart deploy/capstan', () => {
       assert.deepEqual(bindings[0]!.subjects, [{ kind: 'ServiceAccount', name: 'capstan', namespace }]);
 
       // Without clusterAdmin the role is narrowed, but the audit API keeps what it needs.
+      // The release's own role, not the audit readers' or a service's narrower one.
       const narrow = ofKind<V1ClusterRole>(
         await renderChart(['--set', 'rbac.clusterAdmin=false']),
         'ClusterRole',
-      ).find((r) => !r.metadata.name.includes('-audit-'))!;
+      ).find((r) => r.metadata.name === 'capstan')!;
       assert.ok(!narrow.rules!.some((r) => r.resources?.includes('*')), 'no wildcard');
       assert.ok(narrow.rules!.some((r) => r.resources?.includes('tokenreviews')));
       assert.ok(narrow.rules!.some((r) => r.resources?.includes('syncs/status')));
@@ -307,6 +344,7 @@ void describe('helm chart deploy/capstan', () => {
         image: { registry: 'registry.example.com/platform', tag: '1.2.3' },
         clusterName: 'prod-eu',
         logLevel: 'debug',
+        tenancy: { allowCrossNamespaceRefs: true, defaultServiceAccount: 'capstan-tenant', policies: false },
         nats: { url: 'nats://nats.messaging:4222' },
         database: { url: '', existingSecret: 'pg-credentials', existingSecretKey: 'uri' },
         migrations: { enabled: false },
@@ -330,18 +368,75 @@ void describe('helm chart deploy/capstan', () => {
         assert.equal(c.image, 'registry.example.com/platform/capstan-reconciler:1.2.3');
         assert.equal(env(c, 'CLUSTER_NAME').value, 'prod-eu');
         assert.equal(env(c, 'LOG_LEVEL').value, 'debug');
+        assert.equal(env(c, 'DEFAULT_SERVICE_ACCOUNT').value, 'capstan-tenant');
+        assert.equal(env(c, 'TENANCY_POLICIES').value, 'disabled');
+        assert.equal(env(c, 'ALLOW_CROSS_NAMESPACE_REFS').value, 'true');
         assert.equal(env(c, 'NATS_URL').value, 'nats://nats.messaging:4222');
         assert.deepEqual(env(c, 'DATABASE_URL').valueFrom?.secretKeyRef, {
           name: 'pg-credentials',
           key: 'uri',
         });
+        const gitWatcher = deployments.find((d) => d.metadata.name === 'prod-capstan-git-watcher')!;
+        assert.equal(
+          env(gitWatcher.spec!.template.spec!.containers[0]!, 'ALLOW_CROSS_NAMESPACE_REFS').value,
+          'true',
+        );
         assert.equal(ofKind(objects, 'Secret').length, 0, 'no Secret when an existing one is named');
         assert.equal(ofKind(objects, 'Job').length, 0, 'no migration Job when disabled');
         assert.deepEqual(
           ofKind<V1Service>(objects, 'Service').map((x) => x.metadata.name),
-          ['prod-capstan-webhook-receiver'],
+          ['prod-capstan-registry-notifications', 'prod-capstan-webhook-receiver'],
           'no audit Service when audit is disabled',
         );
+      } finally {
+        await file.cleanup();
+      }
+    });
+
+    void it('runs every service as three replicas: PodDisruptionBudgets, anti-affinity, stream replicas, shards', async () => {
+      const file = await valuesFile({
+        nats: { url: 'nats://nats-0:4222,nats://nats-1:4222,nats://nats-2:4222', streamReplicas: 3 },
+        sharding: { shards: 64, leaseSeconds: 10 },
+        services: Object.fromEntries(SERVICES.map((s) => [s, { replicas: 3 }])),
+      });
+      try {
+        const objects = await renderChart(['-f', file.path], 'ha', 'ops');
+        const deployments = ofKind<V1Deployment>(objects, 'Deployment');
+        const pdbs = ofKind<V1PodDisruptionBudget>(objects, 'PodDisruptionBudget');
+        assert.deepEqual(
+          pdbs.map((p) => p.metadata.name).sort(),
+          SERVICES.map((s) => `ha-capstan-${s}`).sort(),
+        );
+        for (const d of deployments) {
+          assert.equal(d.spec!.replicas, 3);
+          const pdb = pdbs.find((p) => p.metadata.name === d.metadata.name)!;
+          assert.equal(pdb.spec!.maxUnavailable, 1);
+          assert.deepEqual(
+            pdb.spec!.selector?.matchLabels,
+            d.spec!.selector.matchLabels,
+            'the budget covers its pods',
+          );
+          const anti =
+            d.spec!.template.spec!.affinity?.podAntiAffinity?.preferredDuringSchedulingIgnoredDuringExecution;
+          assert.equal(anti?.[0]?.podAffinityTerm.topologyKey, 'kubernetes.io/hostname');
+          assert.deepEqual(anti[0].podAffinityTerm.labelSelector?.matchLabels, d.spec!.selector.matchLabels);
+          const c = d.spec!.template.spec!.containers[0]!;
+          assert.equal(env(c, 'NATS_STREAM_REPLICAS').value, '3');
+          assert.equal(env(c, 'SHARDS').value, '64');
+          assert.equal(env(c, 'SHARD_LEASE_SECONDS').value, '10');
+          assert.equal(env(c, 'POD_NAME').valueFrom?.fieldRef?.fieldPath, 'metadata.name');
+        }
+        // One replica needs neither; `hard` anti-affinity is required, not preferred.
+        const single = await renderChart([]);
+        assert.equal(ofKind(single, 'PodDisruptionBudget').length, 0);
+        assert.ok(ofKind<V1Deployment>(single, 'Deployment').every((d) => !d.spec!.template.spec!.affinity));
+        const hard = await renderChart(['-f', file.path, '--set', 'podAntiAffinity=hard']);
+        for (const d of ofKind<V1Deployment>(hard, 'Deployment'))
+          assert.equal(
+            d.spec!.template.spec!.affinity?.podAntiAffinity
+              ?.requiredDuringSchedulingIgnoredDuringExecution?.[0]?.topologyKey,
+            'kubernetes.io/hostname',
+          );
       } finally {
         await file.cleanup();
       }
@@ -518,10 +613,6 @@ void describe('helm chart deploy/capstan', () => {
     void it('validate GitRepository status through the status subresource (metav1.Condition shape)', async () => {
       const base = { group: GROUP, version: VERSION, namespace, plural: 'gitrepositories' };
       await create('gitrepositories', gitRepo('with-status', { url: 'https://example.com/a.git' }));
-      const obj = (await custom.getNamespacedCustomObject({ ...base, name: 'with-status' })) as Record<
-        string,
-        unknown
-      >;
       const sha = 'a'.repeat(40);
       const condition = {
         type: 'Ready',
@@ -531,31 +622,35 @@ void describe('helm chart deploy/capstan', () => {
         reason: 'Succeeded',
         message: `stored artifact for revision main@sha1:${sha}`,
       };
-      const updated = (await custom.replaceNamespacedCustomObjectStatus({
-        ...base,
-        name: 'with-status',
-        body: {
-          ...obj,
-          status: {
-            observedGeneration: 1,
-            conditions: [condition],
-            artifact: { revision: `main@sha1:${sha}`, sha, observedAt: '2026-01-01T00:00:00Z' },
-            lastObservedCommit: sha,
-          },
-        },
-      })) as { status: { artifact: { sha: string } } };
-      assert.equal(updated.status.artifact.sha, sha);
-
-      const latest = (await custom.getNamespacedCustomObject({ ...base, name: 'with-status' })) as Record<
-        string,
-        unknown
-      >;
-      await assert.rejects(
-        custom.replaceNamespacedCustomObjectStatus({
+      // Merge patches, not replaces: a git-watcher of another spec on the shared cluster may write
+      // this object's status meanwhile, and a replace would then be a 409, not the schema's answer.
+      const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+      const updated = (await custom.patchNamespacedCustomObjectStatus(
+        {
           ...base,
           name: 'with-status',
-          body: { ...latest, status: { conditions: [{ ...condition, status: 'Maybe' }] } },
-        }),
+          body: {
+            status: {
+              observedGeneration: 1,
+              conditions: [condition],
+              artifact: { revision: `main@sha1:${sha}`, sha, observedAt: '2026-01-01T00:00:00Z' },
+              lastObservedCommit: sha,
+            },
+          },
+        },
+        mergePatch,
+      )) as { status: { artifact: { sha: string } } };
+      assert.equal(updated.status.artifact.sha, sha);
+
+      await assert.rejects(
+        custom.patchNamespacedCustomObjectStatus(
+          {
+            ...base,
+            name: 'with-status',
+            body: { status: { conditions: [{ ...condition, status: 'Maybe' }] } },
+          },
+          mergePatch,
+        ),
         (err: unknown) => {
           assert.equal(errorCode(err), 422);
           assert.match(apiErrorText(err), /status\.conditions\[0\]\.status/);
@@ -657,6 +752,7 @@ void describe('helm chart deploy/capstan', () => {
     const namespace = `capstan-install-${id}`;
     let installed = false;
     let installHookStartedAt = '';
+    let sessionKey: string | undefined;
 
     before(async () => {
       ({ kubeconfigPath } = await sharedCluster());
@@ -747,7 +843,12 @@ void describe('helm chart deploy/capstan', () => {
       const secrets = await cluster.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace });
       const names = secrets.items.map((s) => s.metadata?.name);
       assert.ok(names.includes(`${release}-database`));
+      assert.ok(names.includes(`${release}-console-session`));
       assert.ok(!names.includes(`${release}-migrate`));
+      sessionKey = secrets.items.find((s) => s.metadata?.name === `${release}-console-session`)?.data?.[
+        'sessionSecret'
+      ];
+      assert.ok(sessionKey);
     });
 
     void it('upgrades: the migration hook runs again and a replica change rolls out', async () => {
@@ -789,6 +890,11 @@ void describe('helm chart deploy/capstan', () => {
         .readNamespacedDeployment({ name: `${release}-reconciler`, namespace });
       assert.equal(reconciler.spec?.replicas, 2);
       assert.equal(reconciler.status?.readyReplicas, 2);
+      // The console's session key is looked up and kept: an upgrade logs nobody out.
+      const kept = await kc!
+        .makeApiClient(CoreV1Api)
+        .readNamespacedSecret({ name: `${release}-console-session`, namespace });
+      assert.equal(kept.data?.['sessionSecret'], sessionKey);
     });
   });
 });

@@ -163,5 +163,16 @@ ${sync(name, ', verification: {required: true}')}`,
       (await decisionsOf(signed)).find((d) => d.action === 'applied'),
     );
     assert.ok(applied.actors.some((a) => a.name === 'ada@example.com' && a.evidence === 'verified-signer'));
+
+    // Two signed commits arriving at once: the earlier one's change is credited to it, with its
+    // signer checked against the same keys (not only the applied commit's).
+    await ws.write({ 'app/early.yaml': cm(name, 'early') });
+    const early = ws.commit('an early change', ada.file, { push: false });
+    await ws.write({ 'app/cm.yaml': cm(name, 'signed-again') });
+    ws.commit('the later change', ada.file);
+    const credited = await waitFor('the early commit credited', async () =>
+      (await decisionsOf(early)).find((d) => d.action === 'applied'),
+    );
+    assert.ok(credited.actors.some((a) => a.name === 'ada@example.com' && a.evidence === 'verified-signer'));
   });
 });

@@ -46,7 +46,7 @@ describe('git sources', () => {
   after(async () => {
     // Sources whose repositories are about to be deleted would otherwise be retried by the
     // git-watchers of later tests on the shared cluster.
-    for (const name of ['semver', 'private', 'hook', 'signed'].map((n) => `${n}-${id}`)) {
+    for (const name of ['semver', 'private', 'hook', 'signed', 'xns'].map((n) => `${n}-${id}`)) {
       for (const kind of ['GitRepository', 'Receiver']) {
         await platform.api
           .delete({ apiVersion: 'capstan.dev/v1alpha1', kind, metadata: { name, namespace: 'default' } })
@@ -202,10 +202,82 @@ spec:
 
     const accepted = await post(sign(token));
     assert.equal(accepted.status, 202);
-    assert.deepEqual(await accepted.json(), { requested: [`default/${name}`], unknown: [] });
+    assert.deepEqual(await accepted.json(), { requested: [`default/${name}`], unknown: [], refused: [] });
     // Well before the 10-minute interval; speed itself is measured in bench/.
     await valueIs(name, 'second', 30_000);
     assert.equal((await gitRepository(name)).status?.artifact?.sha, second);
+
+    // The same signed delivery again is a replay, whatever delivery id a replayer puts on it.
+    const replay = await fetch(new URL(path, platform.gitWatcherUrl), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-github-delivery': randomBytes(8).toString('hex'),
+        'x-hub-signature-256': sign(token),
+      },
+      body,
+    });
+    assert.equal(replay.status, 409);
+    assert.match(((await replay.json()) as { message: string }).message, /already received/);
+
+    // A body that is not JSON is verified over its own bytes: signed right it passes, and a
+    // signature of an empty body (what an unparsed body used to be checked against) does not.
+    const plain = `ping ${id}`;
+    const postPlain = (signature: string) =>
+      fetch(new URL(path, platform.gitWatcherUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', 'x-hub-signature-256': signature },
+        body: plain,
+      });
+    assert.equal(
+      (await postPlain(`sha256=${createHmac('sha256', token).update('').digest('hex')}`)).status,
+      401,
+    );
+    assert.equal(
+      (await postPlain(`sha256=${createHmac('sha256', token).update(plain).digest('hex')}`)).status,
+      202,
+    );
+  });
+
+  it('refuses to let a Receiver trigger a GitRepository in another namespace', async () => {
+    const name = `xns-${id}`;
+    const token = randomBytes(16).toString('hex');
+    await applyYaml(
+      platform.api,
+      `apiVersion: v1
+kind: Secret
+metadata: {name: ${name}-token, namespace: default}
+stringData: {token: ${token}}
+---
+apiVersion: capstan.dev/v1alpha1
+kind: Receiver
+metadata: {name: ${name}, namespace: default}
+spec:
+  type: generic
+  secretRef: {name: ${name}-token}
+  resources: [{kind: GitRepository, name: victim, namespace: kube-system}]
+`,
+    );
+    const ready = await waitFor('Receiver refused with a reason', async () => {
+      const r = await readObject<{
+        status?: { conditions?: { type: string; status: string; reason: string; message: string }[] };
+      }>(platform.api, 'capstan.dev/v1alpha1', 'Receiver', 'default', name);
+      return r?.status?.conditions?.find((c) => c.type === 'Ready');
+    });
+    assert.equal(ready.status, 'False');
+    assert.equal(ready.reason, 'CrossNamespaceRefNotAllowed');
+    assert.match(ready.message, /kube-system\/victim/);
+    const body = JSON.stringify({ id });
+    const res = await fetch(new URL(`/hooks/default/${name}`, platform.gitWatcherUrl), {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'x-signature': `sha256=${createHmac('sha256', token).update(body).digest('hex')}`,
+      },
+      body,
+    });
+    assert.equal(res.status, 202);
+    assert.deepEqual(await res.json(), { requested: [], unknown: [], refused: ['kube-system/victim'] });
   });
 
   it('verifies commit signatures against the keys in a Secret and reports the signer', async () => {

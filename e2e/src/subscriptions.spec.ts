@@ -207,6 +207,9 @@ stringData: {token: ${HMAC_KEY}}
       ),
       AUDIT_AUTH: 'disabled',
       AUDIT_SUBSCRIPTIONS: 'enabled',
+      // The Subscription lives in its own namespace and follows a Sync in `default`: a
+      // cross-namespace reference, which this installation allows (off by default).
+      ALLOW_CROSS_NAMESPACE_REFS: 'true',
       WEBHOOK_MAX_ATTEMPTS: '100',
       WEBHOOK_BACKOFF_BASE_MS: '100',
       WEBHOOK_BACKOFF_MAX_MS: '1000',

@@ -138,6 +138,12 @@ Environment shared by every Capstan container; call with (dict "root" $ "service
     secretKeyRef:
       name: {{ .secret }}
       key: {{ include "capstan.databaseSecretKey" .root }}
+- name: NATS_STREAM_REPLICAS
+  value: {{ .root.Values.nats.streamReplicas | default 1 | quote }}
+- name: SHARDS
+  value: {{ .root.Values.sharding.shards | quote }}
+- name: SHARD_LEASE_SECONDS
+  value: {{ .root.Values.sharding.leaseSeconds | quote }}
 - name: CLUSTER_NAME
   value: {{ .root.Values.clusterName | quote }}
 - name: LOG_LEVEL

@@ -16,6 +16,10 @@ Environment of the audit container for webhook subscriptions (values.subscriptio
 - name: WEBHOOK_CONCURRENCY
   value: {{ .Values.subscriptions.concurrency | quote }}
 {{- end }}
+{{- with .Values.console.url }}
+- name: CONSOLE_URL
+  value: {{ . | quote }}
+{{- end }}
 {{- end }}
 
 {{/*

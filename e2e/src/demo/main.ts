@@ -1,19 +1,25 @@
 // `npm run demo`: Capstan's main job end to end on this machine. Starts the local Kubernetes
 // control plane, the five services as real processes, a local Git repository with a sample app;
-// commits; waits until the app runs in the cluster; prints who deployed it.
+// commits; waits until the app runs in the cluster; prints who deployed it; then promotes a
+// canary step by step on a loopback data plane.
 import { mkdir, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { migrate } from '@capstan/db';
 import { run as capstan } from '@capstan/cli';
-import { ensureCluster, defaultRunDir } from '@capstan/testing';
+import { ensureCluster, defaultRunDir, startDataPlane } from '@capstan/testing';
 import { GitRepo } from '../support/git-repo.js';
 import { applyYaml, installCrds, objectApi, readObject } from '../support/kube.js';
 import { kubeconfigToken } from '../support/platform.js';
 import { spawnService, type ServiceProcess } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 import { demoApp } from './sample-app.js';
+import { showImageAutomation } from './image-automation-step.js';
+import { showTenancy } from './tenancy-step.js';
+import { showValidation } from './validation-step.js';
+import { showWhatRuns } from './console-step.js';
+import { CANARY_DEMO_NAMESPACE, showCanaryPromotion } from './canary-step.js';
 
 const say = (s: string) => process.stdout.write(`[demo] ${s}\n`);
 const home = join(homedir(), '.cache/capstan/demo');
@@ -54,7 +60,12 @@ async function main(): Promise<void> {
     EVENT_PREFIX: 'capstan-demo',
     CLUSTER_NAME: 'local',
     LOG_LEVEL: 'log',
+    // The demo's repository is on this machine (file://), which the chart leaves off.
+    SOURCE_SCHEMES: 'https,http,ssh,git,file',
   };
+  // The canary data plane: podinfo processes on loopback pod IPs, HAProxy, Prometheus.
+  const plane = await startDataPlane(cluster.kubeconfigPath, [CANARY_DEMO_NAMESPACE]);
+  const canaryEnv = { METRICS_SERVER: plane.prometheus.url, MIN_INTERVAL: '1s' };
   const services: ServiceProcess[] = [];
   const names = ['audit', 'git-watcher', 'reconciler', 'registry-watcher', 'canary-analyzer'];
   try {
@@ -63,7 +74,11 @@ async function main(): Promise<void> {
         await spawnService(
           name,
           18_080 + i,
-          { ...env, GIT_CACHE_DIR: join(home, 'cache', name) },
+          {
+            ...env,
+            GIT_CACHE_DIR: join(home, 'cache', name),
+            ...(name === 'canary-analyzer' ? canaryEnv : {}),
+          },
           join(home, 'logs'),
         ),
       );
@@ -134,9 +149,15 @@ spec: {sourceRef: {kind: GitRepository, name: demo}, path: ./apps/hello, interva
     );
     if (code !== 0) throw new Error(`capstan who exited ${code}`);
     process.stdout.write('\n');
+    await showValidation(say, repo.work, cluster.kubeconfigPath);
+    await showTenancy(say, api, home);
+    await showImageAutomation(say, api, repo, { url: auditUrl, token: auditToken });
+    await showWhatRuns(say, auditUrl, cluster.kubeconfigPath);
+    await showCanaryPromotion(say, api, plane, { url: auditUrl, token: auditToken });
     say(`logs: ${join(home, 'logs')}; the cluster keeps running (npm run cluster:stop to stop it)`);
   } finally {
     for (const s of services.reverse()) await s.stop();
+    await plane.stop();
   }
 }
 

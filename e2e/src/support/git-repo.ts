@@ -13,7 +13,8 @@ export interface Person {
  */
 export class GitRepo {
   readonly url: string;
-  private readonly work: string;
+  /** The clone's working tree (what `capstan diff --working-tree` reads). */
+  readonly work: string;
 
   private constructor(private readonly root: string) {
     this.url = `file://${join(root, 'origin.git')}`;

@@ -37,8 +37,11 @@ export class GitWorkspace {
     }
   }
 
-  /** Commits everything, pushes main, returns the sha; with `sshSigningKey` (a private key file) the commit is signed. */
-  commit(message: string, sshSigningKey?: string): string {
+  /**
+   * Commits everything, pushes main (unless `push` is false: several commits then arrive at once),
+   * returns the sha; with `sshSigningKey` (a private key file) the commit is signed.
+   */
+  commit(message: string, sshSigningKey?: string, { push = true }: { push?: boolean } = {}): string {
     this.git('add', '-A');
     const sign = sshSigningKey ? ['-c', 'gpg.format=ssh', '-c', `user.signingkey=${sshSigningKey}`] : [];
     this.git(
@@ -54,7 +57,7 @@ export class GitWorkspace {
       '-m',
       message,
     );
-    this.git('push', '-q', 'origin', 'HEAD:main');
+    if (push) this.git('push', '-q', 'origin', 'HEAD:main');
     return this.git('rev-parse', 'HEAD');
   }
 

@@ -18,22 +18,42 @@ export async function applyYaml(api: ObjectApi, yaml: string, fieldManager = 'ku
 }
 
 /** Installs Capstan's CRDs from the Helm chart's crds/ folder, the single source, and waits for them. */
+/** Installs Capstan's CRDs from the Helm chart's crds/ folder, the single source, and waits for them. */
 export async function installCrds(api: ObjectApi): Promise<void> {
-  const dir = join(repoRoot, 'deploy/capstan/crds');
+  await installCrdsFrom(api, join(repoRoot, 'deploy/capstan/crds'));
+}
+
+/** Flagger's CRDs as the chart ships them (flaggerCrds.install), once served. */
+export async function installFlaggerCrds(api: ObjectApi): Promise<void> {
+  await installCrdsFrom(api, join(repoRoot, 'deploy/capstan/flagger/crds'));
+}
+
+interface CrdShape {
+  spec: { group: string; names: { kind: string }; versions: { name: string; storage?: boolean }[] };
+}
+
+/**
+ * Applies every CRD of a folder and waits until each kind can be listed: Established alone is
+ * not enough, a fresh CRD's storage answers "storage is (re)initializing" for a moment after.
+ */
+async function installCrdsFrom(api: ObjectApi, dir: string): Promise<void> {
+  const crds: CrdShape[] = [];
   for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort()) {
-    await applyYaml(api, await readFile(join(dir, file), 'utf8'), 'capstan-tests');
+    const content = await readFile(join(dir, file), 'utf8');
+    for (const { object } of parseManifests([{ path: file, content }])) {
+      await api.applyRaw(object, { fieldManager: 'capstan-tests' });
+      if (object.kind === 'CustomResourceDefinition') crds.push(object as unknown as CrdShape);
+    }
   }
-  for (const name of ['gitrepositories.capstan.dev', 'syncs.capstan.dev']) {
+  for (const { spec } of crds) {
+    const version = spec.versions.find((v) => v.storage)?.name ?? spec.versions[0]?.name ?? 'v1';
     for (let i = 0; ; i++) {
-      const crd = (await api.read({
-        apiVersion: 'apiextensions.k8s.io/v1',
-        kind: 'CustomResourceDefinition',
-        metadata: { name },
-      })) as {
-        status?: { conditions?: { type: string; status: string }[] };
-      };
-      if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
-      if (i > 100) throw new Error(`CRD ${name} not established`);
+      const served = await api.list(`${spec.group}/${version}`, spec.names.kind).then(
+        () => true,
+        () => false,
+      );
+      if (served) break;
+      if (i > 200) throw new Error(`CRD ${spec.names.kind}.${spec.group} not served`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

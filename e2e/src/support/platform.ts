@@ -25,6 +25,8 @@ export class Platform {
   private others: Running[] = [];
   gitWatcherUrl = '';
   reconcilerUrl = '';
+  /** The services' scratch folder: `<scratch>/<service>` is each one's GIT_CACHE_DIR. */
+  scratch = '';
 
   private constructor(
     readonly env: Record<string, string>,
@@ -36,18 +38,23 @@ export class Platform {
     private readonly unlock: () => Promise<void>,
   ) {}
 
-  static async start(): Promise<Platform> {
+  /** `extraEnv`: service settings a test needs (URL_REWRITES...), on top of the defaults. */
+  static async start(extraEnv: Record<string, string> = {}): Promise<Platform> {
     const { kubeconfigPath } = await sharedCluster();
     const unlock = await lockCluster(kubeconfigPath);
     try {
-      return await Platform.startLocked(kubeconfigPath, unlock);
+      return await Platform.startLocked(kubeconfigPath, unlock, extraEnv);
     } catch (e) {
       await unlock();
       throw e;
     }
   }
 
-  private static async startLocked(kubeconfigPath: string, unlock: () => Promise<void>): Promise<Platform> {
+  private static async startLocked(
+    kubeconfigPath: string,
+    unlock: () => Promise<void>,
+    extraEnv: Record<string, string>,
+  ): Promise<Platform> {
     const api = objectApi(kubeconfigPath);
     await installCrds(api);
     const db = await createTestDatabase();
@@ -62,10 +69,14 @@ export class Platform {
       LOG_LEVEL: 'warn',
       CLUSTER_NAME: 'e2e',
       RETRY_BASE_MS: '200',
+      // Test repositories are local (file://), which the chart leaves off.
+      SOURCE_SCHEMES: 'https,http,ssh,git,file',
       // As in production: callers of the audit API need a token the API server accepts.
       AUDIT_AUTH: 'kubernetes',
+      ...extraEnv,
     };
     const platform = new Platform(env, api, db, kubeconfigPath, kubeconfigToken(kubeconfigPath), unlock);
+    platform.scratch = scratch;
     const gitWatcher = await startGitWatcher({ ...env, GIT_CACHE_DIR: join(scratch, 'git-watcher') });
     platform.gitWatcherUrl = `http://127.0.0.1:${gitWatcher.port}`;
     platform.others.push(gitWatcher);

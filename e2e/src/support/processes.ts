@@ -17,9 +17,16 @@ export async function spawnService(
   port: number,
   env: Record<string, string>,
   logDir: string,
+  /** The log file's name (without .log) when several processes of one service run. */
+  logName = name,
+  /** False for a process that is to stop at a step before it would be ready. */
+  waitReady = true,
+  /** The checkout whose build runs (another worktree's, for a benchmark's A/B runs). */
+  root = repoRoot,
 ): Promise<ServiceProcess> {
-  const log = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-  const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist/main.js')], {
+  const logFile = join(logDir, `${logName}.log`);
+  const log = createWriteStream(logFile, { flags: 'a' });
+  const child = spawn(process.execPath, [join(root, 'services', name, 'dist/main.js')], {
     env: { ...process.env, ...env, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -28,15 +35,16 @@ export async function spawnService(
   const url = `http://127.0.0.1:${port}`;
   const state = { exited: false };
   child.once('exit', () => (state.exited = true));
-  await waitFor(
-    `${name} ready (log: ${join(logDir, `${name}.log`)})`,
-    async () => {
-      if (state.exited) throw new Error(`${name} exited; see ${join(logDir, `${name}.log`)}`);
-      const res = await fetch(`${url}/readyz`).catch(() => undefined);
-      return res?.ok ? true : undefined;
-    },
-    60_000,
-  );
+  if (waitReady)
+    await waitFor(
+      `${name} ready (log: ${logFile})`,
+      async () => {
+        if (state.exited) throw new Error(`${name} exited; see ${logFile}`);
+        const res = await fetch(`${url}/readyz`).catch(() => undefined);
+        return res?.ok ? true : undefined;
+      },
+      60_000,
+    );
   return {
     name,
     url,

@@ -2,7 +2,12 @@ import { z } from 'zod';
 import { CommitObservedV1 } from './git.js';
 import { ImagePushedV1 } from './registry.js';
 import { DriftDetectedV1 } from './drift.js';
-import { MetricSampleTakenV1 } from './canary.js';
+import {
+  CanaryRolloutRecordedV1,
+  METRIC_SAMPLE_TAKEN_V1,
+  MetricSampledV2,
+  upcastMetricSampleV1,
+} from './canary.js';
 import { DeployDecisionRecordedV1 } from './decision.js';
 
 /** Every event the platform carries, newest versions. Add a `v2` here and an upcaster below. */
@@ -10,7 +15,8 @@ export const CapstanEvent = z.discriminatedUnion('type', [
   CommitObservedV1,
   ImagePushedV1,
   DriftDetectedV1,
-  MetricSampleTakenV1,
+  MetricSampledV2,
+  CanaryRolloutRecordedV1,
   DeployDecisionRecordedV1,
 ]);
 export type CapstanEvent = z.infer<typeof CapstanEvent>;
@@ -22,7 +28,7 @@ export type EventOf<T extends CapstanEventType> = Extract<CapstanEvent, { type: 
  * ever see current types. Keyed by the old type; each returns a raw object that is parsed again.
  */
 export type Upcaster = (raw: Record<string, unknown>) => Record<string, unknown>;
-const upcasters = new Map<string, Upcaster>();
+const upcasters = new Map<string, Upcaster>([[METRIC_SAMPLE_TAKEN_V1, upcastMetricSampleV1]]);
 
 export function registerUpcaster(fromType: string, upcast: Upcaster): void {
   upcasters.set(fromType, upcast);

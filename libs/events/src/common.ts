@@ -22,7 +22,7 @@ export type ObjectRef = z.infer<typeof ObjectRef>;
 
 /** The Capstan object (Sync, HelmRelease, Canary, ImagePolicy...) that made a decision. */
 export const DeciderRef = z.object({
-  kind: z.enum(['Sync', 'HelmRelease', 'Canary', 'ImagePolicy', 'GitRepository']),
+  kind: z.enum(['Sync', 'HelmRelease', 'Canary', 'ImagePolicy', 'GitRepository', 'ImageUpdateAutomation']),
   namespace: z.string(),
   name: z.string().min(1),
 });

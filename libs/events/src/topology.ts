@@ -11,6 +11,8 @@ export interface StreamSpec {
   maxAgeSeconds: number;
   /** JetStream drops a publish whose Nats-Msg-Id it has seen within this window. */
   duplicateWindowSeconds: number;
+  /** Copies kept by a NATS cluster (1 on a single server; 3 survives the loss of one node). */
+  replicas: number;
   description: string;
 }
 
@@ -28,13 +30,23 @@ export interface Topology {
   cdeventSubject(type: string): string;
   /** Every CDEvent, for consumers. */
   cdeventsFilter: string;
+  /** One Canary's rollout stream (its events in order), for replay and optimistic appends. */
+  rolloutSubject(namespace: string, name: string): string;
 }
 
 export type EventFamily = 'git' | 'registry' | 'drift' | 'canary' | 'decisions';
 
 const DAY = 24 * 3600;
 
-export function topology(prefix = 'capstan'): Topology {
+export interface TopologyOptions {
+  /** Stream replicas on a NATS cluster; at most the cluster's size. */
+  replicas?: number;
+}
+
+export function topology(prefix = 'capstan', options: TopologyOptions = {}): Topology {
+  const replicas = options.replicas ?? 1;
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 5)
+    throw new Error(`stream replicas ${String(options.replicas)} must be a whole number from 1 to 5`);
   if (!/^[a-z][a-z0-9_-]*$/.test(prefix))
     throw new Error(`topology prefix "${prefix}" must match [a-z][a-z0-9_-]*`);
   const stream = prefix.toUpperCase().replaceAll('-', '_');
@@ -49,6 +61,7 @@ export function topology(prefix = 'capstan'): Topology {
           .concat(`${prefix}.cdevents.>`),
         maxAgeSeconds: 30 * DAY,
         duplicateWindowSeconds: 2 * 3600,
+        replicas,
         description: 'Capstan platform events (CloudEvents 1.0, JSON)',
       },
       deadLetter: {
@@ -56,6 +69,7 @@ export function topology(prefix = 'capstan'): Topology {
         subjects: [`${prefix}.dlq.>`],
         maxAgeSeconds: 90 * DAY,
         duplicateWindowSeconds: 2 * 3600,
+        replicas,
         description: 'Messages a consumer gave up on, with the reason in headers',
       },
     },
@@ -68,8 +82,10 @@ export function topology(prefix = 'capstan'): Topology {
           return subject('registry', 'pushed', event.data.registry, event.data.repository);
         case 'dev.capstan.reconcile.drift.detected.v1':
           return subject('drift', event.data.sync.namespace, event.data.sync.name);
-        case 'dev.capstan.canary.metric.sampled.v1':
+        case 'dev.capstan.canary.metric.sampled.v2':
           return subject('canary', 'sample', event.data.canary.namespace, event.data.canary.name);
+        case 'dev.capstan.canary.rollout.recorded.v1':
+          return subject('canary', 'rollout', event.data.canary.namespace, event.data.canary.name);
         case 'dev.capstan.deploy.decision.recorded.v1':
           return subject(
             'decisions',
@@ -83,6 +99,7 @@ export function topology(prefix = 'capstan'): Topology {
     deadLetterSubject: (consumer) => `${prefix}.dlq.${token(consumer)}`,
     cdeventSubject: (type) => [prefix, 'cdevents', ...type.split('.').map(token)].join('.'),
     cdeventsFilter: `${prefix}.cdevents.>`,
+    rolloutSubject: (namespace, name) => subject('canary', 'rollout', namespace, name),
   };
 }
 

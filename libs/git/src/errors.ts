@@ -1,3 +1,5 @@
+import { withoutCredentials } from '@capstan/gitops-core';
+
 /** A Git operation failed (unreachable remote, unknown ref...): transient, retried with backoff. */
 export class GitOperationError extends Error {
   constructor(
@@ -5,7 +7,8 @@ export class GitOperationError extends Error {
     readonly url: string,
     readonly detail: string,
   ) {
-    super(`git ${operation} ${redact(url)}: ${detail}`);
+    // git's stderr may quote the URL, credentials included.
+    super(withoutCredentials(`git ${operation} ${url}: ${detail}`));
     this.name = 'GitOperationError';
   }
 }
@@ -19,9 +22,4 @@ export class GitContentError extends Error {
     super(`${file}: ${detail}`);
     this.name = 'GitContentError';
   }
-}
-
-/** Credentials in URLs never reach logs, statuses or decisions. */
-export function redact(url: string): string {
-  return url.replace(/\/\/[^/@]+@/, '//***@');
 }

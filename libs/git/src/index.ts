@@ -7,3 +7,5 @@ export * from './ignore.js';
 export * from './semver-ref.js';
 export * from './verification.js';
 export * from './blobs.js';
+export * from './git-env.js';
+export * from './source-policy.js';

@@ -120,7 +120,62 @@ describe('GitMirror', () => {
     await assert.rejects(mirror.resolveRevision(url, '--output=/tmp/x'), /not a valid ref name/);
   });
 
+  it('lists the newest commits between two revisions within a limit, and counts them all', async () => {
+    const from = git('rev-parse', 'HEAD');
+    const made: string[] = [];
+    for (const n of [1, 2, 3]) {
+      await writeFile(join(work, 'count.txt'), `${n}\n`);
+      made.push(commit(`count ${n}`));
+    }
+    await mirror.fetch(url);
+    const to = made.at(-1) as string;
+    assert.equal(await mirror.countBetween(url, from, to), 3);
+    assert.deepEqual(
+      (await mirror.commitsBetween(url, from, to, 2)).map((c) => c.sha),
+      made.slice(1),
+    );
+  });
+
   it('reports an unreachable remote as a GitOperationError', async () => {
     await assert.rejects(mirror.fetch(`file://${join(root, 'missing.git')}`), GitOperationError);
+  });
+
+  it("follows the remote's default branch (HEAD) when no ref is given, as git clone does", async () => {
+    const trunkRoot = join(root, 'trunk');
+    const trunkWork = join(trunkRoot, 'work');
+    const trunkUrl = `file://${join(trunkRoot, 'app.git')}`;
+    execFileSync('git', ['init', '-q', '--bare', '-b', 'trunk', join(trunkRoot, 'app.git')]);
+    execFileSync('git', ['init', '-q', '-b', 'trunk', trunkWork]);
+    const tg = (...args: string[]) => execFileSync('git', args, { cwd: trunkWork, encoding: 'utf8' }).trim();
+    await writeFile(join(trunkWork, 'a.txt'), 'a\n');
+    tg('add', '-A');
+    tg('-c', 'user.name=Ada', '-c', 'user.email=ada@example.com', 'commit', '-q', '-m', 'on trunk');
+    tg('push', '-q', trunkUrl, 'HEAD:trunk');
+    await mirror.fetch(trunkUrl);
+    assert.deepEqual(await mirror.resolveRef(trunkUrl, {}), { sha: tg('rev-parse', 'HEAD'), name: 'trunk' });
+  });
+
+  it("moves to the remote's new default branch on a later fetch, not the one seen at clone time", async () => {
+    const movedRoot = join(root, 'moved');
+    const bare = join(movedRoot, 'app.git');
+    const movedWork = join(movedRoot, 'work');
+    const movedUrl = `file://${bare}`;
+    execFileSync('git', ['init', '-q', '--bare', '-b', 'master', bare]);
+    execFileSync('git', ['init', '-q', '-b', 'master', movedWork]);
+    const mg = (...args: string[]) => execFileSync('git', args, { cwd: movedWork, encoding: 'utf8' }).trim();
+    const commitOn = async (branch: string, text: string) => {
+      await writeFile(join(movedWork, 'a.txt'), text);
+      mg('add', '-A');
+      mg('-c', 'user.name=Ada', '-c', 'user.email=ada@example.com', 'commit', '-q', '-m', text);
+      mg('push', '-q', movedUrl, `HEAD:${branch}`);
+      return mg('rev-parse', 'HEAD');
+    };
+    const onMaster = await commitOn('master', 'old default\n');
+    await mirror.fetch(movedUrl, { followHead: true });
+    assert.deepEqual(await mirror.resolveRef(movedUrl, {}), { sha: onMaster, name: 'master' });
+    const onMain = await commitOn('main', 'new default\n');
+    execFileSync('git', ['symbolic-ref', 'HEAD', 'refs/heads/main'], { cwd: bare });
+    await mirror.fetch(movedUrl, { followHead: true });
+    assert.deepEqual(await mirror.resolveRef(movedUrl, {}), { sha: onMain, name: 'main' });
   });
 });

@@ -5,14 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { simpleGit, type SimpleGit } from 'simple-git';
-import type { GitRef } from '@capstan/gitops-core';
 import { COMMIT_FORMAT, parseCommitRecord, type CommitInfo } from './commit.js';
+import { followsHead, rewriteUrl, type GitRef, type UrlRewrites } from '@capstan/gitops-core';
 import { GitContentError, GitOperationError } from './errors.js';
 import { repoPath, resolveLink } from './paths.js';
-import { readObjects } from './blobs.js';
+import { readObjects, type BlobRead } from './blobs.js';
 import { gitEnv } from './git-env.js';
 import { credentialEnv, type GitCredentials } from './credentials.js';
 import { pickSemverTag } from './semver-ref.js';
+import { markCacheDir, type SourcePolicy } from './source-policy.js';
 import {
   parseGpgStatus,
   parseSshVerify,
@@ -26,6 +27,12 @@ const execFileAsync = promisify(execFile);
 export interface FetchOptions {
   /** From the GitRepository's secretRef; never written to disk except an SSH key in a temp dir. */
   credentials?: GitCredentials;
+  /**
+   * The caller follows the remote's default branch: the mirror's HEAD is brought up to the
+   * remote's on every fetch. `git clone --mirror` copies HEAD once and `git fetch` never moves
+   * it, so a default branch renamed later (master -> main) would otherwise be followed forever.
+   */
+  followHead?: boolean;
 }
 
 /** A ref resolved to a commit; `name` is the branch or tag (for semver, the chosen tag). */
@@ -38,6 +45,20 @@ export interface RepoFile {
   path: string;
   /** Bytes as committed: charts vendor binary archives; decode only what is parsed as text. */
   content: Buffer;
+  /**
+   * Set (to the file's size) when the file is over `maxFileBytes`: it was not read and `content`
+   * is empty. A render fails on it only if it needs it, so a big picture in the repository is fine.
+   */
+  oversized?: number;
+}
+
+export interface GitMirrorOptions {
+  /** Which URLs may be fetched; unset: any (the CLI on a person's machine). */
+  policy?: SourcePolicy;
+  /** Files larger than this are listed but not read (see RepoFile.oversized). */
+  maxFileBytes?: number;
+  /** The most a tree read may hold in memory, files under maxFileBytes summed (GitContentError past it). */
+  maxTreeBytes?: number;
 }
 
 /**
@@ -50,6 +71,9 @@ export class GitMirror {
   constructor(
     private readonly cacheDir: string,
     private readonly timeoutMs = 60_000,
+    /** Public URL prefix -> mirror prefix (git's insteadOf): where a URL is really fetched from. */
+    private readonly urlRewrites: UrlRewrites = {},
+    private readonly options: GitMirrorOptions = {},
   ) {}
 
   dirFor(url: string): string {
@@ -58,6 +82,8 @@ export class GitMirror {
 
   /** Clones or fetches; serialized per URL because two fetches into one mirror would race. */
   async fetch(url: string, options: FetchOptions = {}): Promise<string> {
+    // The URL as Git names it is the tenant's input; rewrites are the operator's and trusted.
+    await this.options.policy?.check(url);
     const dir = this.dirFor(url);
     return this.serialized(dir, async () => {
       const auth = await credentialEnv(options.credentials);
@@ -65,12 +91,16 @@ export class GitMirror {
         () => true,
         () => false,
       );
+      // The mirror keeps the URL as Git names it (its identity); the network sees the rewrite.
+      const remote = rewriteUrl(url, this.urlRewrites);
       try {
         if (!exists) {
           await mkdir(this.cacheDir, { recursive: true });
+          await markCacheDir(this.cacheDir);
           await rm(dir, { recursive: true, force: true });
-          await this.git(this.cacheDir, auth.env).clone(url, dir, ['--mirror', '--quiet']);
+          await this.git(this.cacheDir, auth.env).clone(remote, dir, ['--mirror', '--quiet']);
         } else {
+          if (remote !== url) await this.git(dir).remote(['set-url', 'origin', remote]);
           await this.git(dir, auth.env).fetch([
             '--prune',
             '--quiet',
@@ -79,14 +109,30 @@ export class GitMirror {
             '+refs/heads/*:refs/heads/*',
             '+refs/tags/*:refs/tags/*',
           ]);
+          if (options.followHead) await this.updateHead(dir, auth.env);
         }
       } catch (e) {
-        throw new GitOperationError(exists ? 'fetch' : 'clone', url, firstLine(e));
+        const via = remote === url ? '' : ` (through ${remote})`;
+        throw new GitOperationError(exists ? 'fetch' : 'clone', `${url}${via}`, firstLine(e));
       } finally {
         await auth.cleanup();
       }
       return dir;
     });
+  }
+
+  /** Points the mirror's HEAD where the remote's points (one ls-remote of HEAD alone). */
+  private async updateHead(dir: string, env: Record<string, string>): Promise<void> {
+    const answer = await this.git(dir, env).raw(['ls-remote', '--symref', 'origin', 'HEAD']);
+    const target = /^ref: (refs\/heads\/\S+)\tHEAD$/m.exec(answer)?.[1];
+    // A remote without a symbolic HEAD (some servers hide it) keeps the one the clone saw.
+    if (!target) return;
+    const current = (
+      await this.git(dir)
+        .raw(['symbolic-ref', 'HEAD'])
+        .catch(() => '')
+    ).trim();
+    if (current !== target) await this.git(dir).raw(['symbolic-ref', 'HEAD', target]);
   }
 
   /** The commit a ref points at in the mirror. */
@@ -98,6 +144,16 @@ export class GitMirror {
   async resolveRef(url: string, ref: GitRef): Promise<ResolvedRef> {
     const dir = this.dirFor(url);
     let name = ref.tag ?? ref.branch;
+    if (followsHead(ref)) {
+      // No ref: the remote's default branch, as `git clone` takes it (the mirror's HEAD).
+      name =
+        (
+          await this.git(dir)
+            .raw(['symbolic-ref', '--short', 'HEAD'])
+            .catch(() => '')
+        ).trim() || 'main';
+      ref = { branch: name };
+    }
     if (ref.semver !== undefined && !ref.commit) {
       const tags = (await this.git(dir).raw(['for-each-ref', '--format=%(refname:strip=2)', 'refs/tags']))
         .split('\n')
@@ -214,6 +270,36 @@ export class GitMirror {
     }
   }
 
+  /**
+   * The commits reachable from `to` but not from `from`, oldest first, at most `limit` (the
+   * newest ones). Empty when `from` is not an ancestor's side of `to` at all (history rewritten).
+   */
+  async commitsBetween(url: string, from: string, to: string, limit = 50): Promise<CommitInfo[]> {
+    if (![from, to].every((sha) => /^[0-9a-f]{40,64}$/.test(sha))) return [];
+    const git = this.git(this.dirFor(url));
+    const base = (await git.raw(['merge-base', from, to]).catch(() => '')).trim();
+    if (base !== from) return [];
+    const out = await git.raw([
+      'log',
+      `--max-count=${limit}`,
+      '-z',
+      `--format=${COMMIT_FORMAT}`,
+      `${from}..${to}`,
+    ]);
+    return out
+      .split('\0')
+      .filter((r) => r.trim() !== '')
+      .map(parseCommitRecord)
+      .reverse();
+  }
+
+  /** How many commits are reachable from `to` but not from `from` (what commitsBetween would list without a limit). */
+  async countBetween(url: string, from: string, to: string): Promise<number> {
+    if (![from, to].every((sha) => /^[0-9a-f]{40,64}$/.test(sha))) return 0;
+    const out = await this.git(this.dirFor(url)).raw(['rev-list', '--count', `${from}..${to}`]);
+    return Number.parseInt(out.trim(), 10) || 0;
+  }
+
   async commit(url: string, sha: string): Promise<CommitInfo> {
     const out = await this.git(this.dirFor(url)).raw(['log', '-1', `--format=${COMMIT_FORMAT}`, sha]);
     return parseCommitRecord(out);
@@ -233,29 +319,73 @@ export class GitMirror {
       const type = (await git.raw(['cat-file', '-t', `${sha}:${base}`]).catch(() => '')).trim();
       if (type !== 'tree') throw new GitContentError(base, `path not found at ${sha.slice(0, 12)}`);
     }
-    const listing = await git.raw(['ls-tree', '-r', '-z', '--full-tree', sha, ...(base ? ['--', base] : [])]);
-    const entries: { mode: string; object: string; file: string }[] = [];
+    const listing = await git.raw([
+      'ls-tree',
+      '-r',
+      '-l',
+      '-z',
+      '--full-tree',
+      sha,
+      ...(base ? ['--', base] : []),
+    ]);
+    const entries: { mode: string; object: string; file: string; size: number }[] = [];
+    const sizes = new Map<string, number>();
     for (const entry of listing.split('\0').filter(Boolean)) {
-      const match = /^(\d+) (\w+) ([0-9a-f]+)\t(.*)$/s.exec(entry);
+      const match = /^(\d+) (\w+) ([0-9a-f]+) +(\d+|-)\t(.*)$/s.exec(entry);
       if (!match) continue;
-      const [, mode, type, object, file] = match as unknown as [string, string, string, string, string];
-      if (type === 'blob' && include(file)) entries.push({ mode, object, file });
+      const [, mode, type, object, size, file] = match as unknown as [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+      ];
+      if (type !== 'blob') continue;
+      sizes.set(file, Number(size));
+      if (include(file)) entries.push({ mode, object, file, size: Number(size) });
     }
+    const max = this.options.maxFileBytes ?? Infinity;
     const read = (specs: string[]) => readObjects(dir, specs, gitEnv(), this.timeoutMs);
-    const blobs = await read(entries.map((e) => e.object));
+    // Oversized blobs are never read: a 50 MB file must not cost 50 MB of memory per Sync.
+    const wanted = entries.map((e) => (e.size > max ? undefined : e.object));
+    const treeLimit = this.options.maxTreeBytes ?? Infinity;
+    const overTree = (total: number) =>
+      new GitContentError(
+        base || '.',
+        `the files at ${sha.slice(0, 12)} hold ${total} bytes, over the limit of ${treeLimit} bytes a repository may hold (limit maxRepositoryBytes)`,
+      );
+    let total = entries.reduce((sum, e) => sum + (e.size > max ? 0 : e.size), 0);
+    if (total > treeLimit) throw overTree(total);
+    const got = await read(wanted.filter((o): o is string => o !== undefined));
+    const blobs: (BlobRead | undefined)[] = [];
+    let next = 0;
+    for (const object of wanted) blobs.push(object === undefined ? undefined : got[next++]);
     const links = entries.flatMap((e, i) => {
       const blob = blobs[i];
       if (e.mode !== '120000' || blob?.kind !== 'blob') return [];
       return [{ index: i, file: e.file, target: resolveLink(e.file, blob.content.toString('utf8')) }];
     });
-    const targets = await read(links.map((l) => `${sha}:${l.target}`));
-    for (const [j, link] of links.entries()) {
+    const oversized = new Map<number, number>();
+    const readable = links.filter((l) => {
+      const size = sizes.get(l.target) ?? 0;
+      if (size <= max) return true;
+      oversized.set(l.index, size);
+      return false;
+    });
+    // Each link reads its target again: a thousand links to one big file count a thousand times.
+    total += readable.reduce((sum, l) => sum + (sizes.get(l.target) ?? 0), 0);
+    if (total > treeLimit) throw overTree(total);
+    const targets = await read(readable.map((l) => `${sha}:${l.target}`));
+    for (const [j, link] of readable.entries()) {
       const target = targets[j];
       if (target?.kind !== 'blob')
         throw new GitContentError(link.file, `symlink target ${link.target} does not exist`);
       blobs[link.index] = target;
     }
     const files: RepoFile[] = entries.map((e, i) => {
+      const size = e.size > max ? e.size : oversized.get(i);
+      if (size !== undefined) return { path: e.file, content: Buffer.alloc(0), oversized: size };
       const blob = blobs[i];
       if (blob?.kind !== 'blob') throw new GitContentError(e.file, `object ${e.object} is missing`);
       return { path: e.file, content: blob.content };

@@ -1,4 +1,6 @@
+import { stableId } from '@capstan/events';
 import type { KubeObject } from './objects.js';
+import { fieldPath, isSensitiveField, REDACTED } from './secret-redaction.js';
 
 /** One entry of `metadata.managedFields`, as the API server writes it. */
 export interface ManagedFieldsEntry {
@@ -27,6 +29,16 @@ export interface WatchedObject {
 
 /** One field Capstan set that someone else changed. */
 export interface FieldDrift {
+  /**
+   * The field holds a secret value (a Secret's data, a field marked `capstan.dev/sensitive`):
+   * `desired` and `live` are then masked, so a drift report never carries the value.
+   */
+  sensitive?: true;
+  /**
+   * For a sensitive field, a digest of the live value: only to tell one hidden value from the
+   * next in memory (a second change by hand is a new drift). Never published or logged.
+   */
+  liveDigest?: string;
   /** Dotted path: `spec.replicas`, `spec.template.spec.containers[name=web].image`. */
   path: string;
   /** What Capstan applied. */
@@ -60,7 +72,8 @@ type Path = { text: string; owners: Owner[] };
  * a controller's annotations) and `status` are never drift. A differing value still owned by
  * Capstan alone is the API server's own normalization (`0.5` CPU read back as `500m`), not
  * drift: any real change by someone else moves ownership of the field to that manager, which
- * `metadata.managedFields` records, or removes the field.
+ * `metadata.managedFields` records, or removes the field. Secret values are masked in what it
+ * returns (see secret-redaction.ts): a drift report says which key changed, never to what.
  */
 export function compareOwned(
   desired: KubeObject,
@@ -100,12 +113,17 @@ export function compareOwned(
     if (current.length > 0 && current.every((o) => o.ours)) return; // normalization, see above
     const others = current.filter((o) => !o.ours);
     if (others.length === 0 && !removedByOthers) return;
-    drifts.push({
-      path: path.text,
-      desired: d,
-      live: l,
-      manager: (others.length > 0 ? latestOther(others) : lastWriter)?.manager ?? null,
-    });
+    const manager = (others.length > 0 ? latestOther(others) : lastWriter)?.manager ?? null;
+    if (isSensitiveField(desired, path.text))
+      drifts.push({
+        path: path.text,
+        desired: d === undefined ? d : REDACTED,
+        live: l === undefined ? l : REDACTED,
+        manager,
+        sensitive: true,
+        ...(l === undefined ? {} : { liveDigest: stableId('live', JSON.stringify(l)) }),
+      });
+    else drifts.push({ path: path.text, desired: d, live: l, manager });
   };
 
   /** Associative lists (containers by name, ports by port and protocol) item by item; false if not one. */
@@ -192,7 +210,7 @@ function child(path: Path, key: string, text: string): Path {
 }
 
 function fieldText(parent: string, key: string): string {
-  const part = /^[A-Za-z0-9_-]+$/.test(key) ? key : `[${JSON.stringify(key)}]`;
+  const part = fieldPath([key]);
   if (parent === '') return part;
   return part.startsWith('[') ? `${parent}${part}` : `${parent}.${part}`;
 }

@@ -1,5 +1,6 @@
 export * from './objects.js';
 export * from './manifests.js';
+export * from './yaml-bounds.js';
 export * from './ordering.js';
 export * from './revision.js';
 export * from './conditions.js';
@@ -10,3 +11,10 @@ export * from './live-compare.js';
 export * from './inventory.js';
 export * from './text-diff.js';
 export * from './drift.js';
+export * from './removed-apis.js';
+export * from './url-rewrites.js';
+export * from './secret-redaction.js';
+export * from './url-credentials.js';
+export * from './cross-namespace.js';
+export * from './tenancy.js';
+export * from './canonical-json.js';

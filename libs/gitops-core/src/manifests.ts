@@ -1,5 +1,5 @@
-import { parseAllDocuments } from 'yaml';
 import type { KubeObject, SourcedObject } from './objects.js';
+import { YamlBoundsError, boundedDocuments, type YamlBounds } from './yaml-bounds.js';
 
 export interface ManifestFile {
   /** Path relative to the repository root, as shown to users. */
@@ -22,19 +22,31 @@ export class ManifestError extends Error {
  * Parses multi-document YAML files into objects, in file order. All-or-nothing: the first bad
  * document throws a ManifestError naming the file and the document, so a broken commit applies nothing.
  */
-export function parseManifests(files: readonly ManifestFile[]): SourcedObject[] {
+export function parseManifests(files: readonly ManifestFile[], bounds: YamlBounds = {}): SourcedObject[] {
   const out: SourcedObject[] = [];
   for (const file of files) {
-    const docs = parseAllDocuments(file.content, { prettyErrors: true, uniqueKeys: true });
-    if (!Array.isArray(docs)) continue; // an empty stream parses to a single empty marker
-    docs.forEach((doc, index) => {
-      const error = doc.errors[0];
-      if (error) throw new ManifestError(file.path, index, `invalid YAML: ${firstLine(error.message)}`);
-      const value: unknown = doc.toJS({ maxAliasCount: 100 });
-      if (value === null || value === undefined) return; // `---` with nothing after it
-      for (const object of expandLists(value, file.path, index))
-        out.push({ object, origin: { file: file.path, document: index } });
-    });
+    try {
+      for (const { doc, index, error } of boundedDocuments(file.content, bounds)) {
+        if (error !== undefined) throw new ManifestError(file.path, index, `invalid YAML: ${error}`);
+        // Sizes were measured on the tree, so aliases may be resolved however often they are used.
+        let value: unknown;
+        try {
+          value = doc.toJS({ maxAliasCount: bounds.maxExpandedBytes === undefined ? 100 : -1 });
+        } catch (e) {
+          throw new ManifestError(
+            file.path,
+            index,
+            `invalid YAML: ${firstLine(e instanceof Error ? e.message : String(e))}`,
+          );
+        }
+        if (value === null || value === undefined) continue; // `---` with nothing after it
+        for (const object of expandLists(value, file.path, index))
+          out.push({ object, origin: { file: file.path, document: index } });
+      }
+    } catch (e) {
+      if (e instanceof YamlBoundsError) throw new ManifestError(file.path, e.document, e.detail);
+      throw e;
+    }
   }
   return out;
 }

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { isImmutableFieldError, reconcileMode } from './reconcile-annotations.js';
 import { differsFromLive } from './live-compare.js';
 import { refOfEntry, staleObjects } from './inventory.js';
-import { maskSecrets, unifiedDiff } from './text-diff.js';
+import { unifiedDiff } from './text-diff.js';
+import { redactPair } from './secret-redaction.js';
 
 describe('reconcile annotations', () => {
   it('reads the opt-outs, Capstan and Flux v1', () => {
@@ -87,7 +88,7 @@ describe('inventory', () => {
   });
 });
 
-describe('unifiedDiff and maskSecrets', () => {
+describe('unifiedDiff and redactPair', () => {
   it('shows changed lines with context and nothing for equal texts', () => {
     assert.equal(unifiedDiff('a\nb\n', 'a\nb\n'), '');
     assert.equal(unifiedDiff('a\nb\nc\n', 'a\nB\nc\n'), '@@ -1,3 +1,3 @@\n a\n-b\n+B\n c');
@@ -97,9 +98,9 @@ describe('unifiedDiff and maskSecrets', () => {
   it('never shows Secret values, but says which changed', () => {
     const before = { kind: 'Secret', metadata: { name: 's' }, data: { a: 'c2VjcmV0', b: 'eA==' } };
     const after = { kind: 'Secret', metadata: { name: 's' }, data: { a: 'c2VjcmV0', b: 'eQ==' } };
-    const masked = maskSecrets(before, after);
-    assert.deepEqual(masked.before?.data, { a: '***', b: '*** (before)' });
-    assert.deepEqual(masked.after?.data, { a: '***', b: '*** (after)' });
+    const masked = redactPair(before, after);
+    assert.deepEqual(masked.before?.data, { a: '(redacted)', b: '(redacted) (before)' });
+    assert.deepEqual(masked.after?.data, { a: '(redacted)', b: '(redacted) (after)' });
     assert.equal(JSON.stringify(masked).includes('c2VjcmV0'), false);
   });
 });

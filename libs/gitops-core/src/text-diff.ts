@@ -77,36 +77,3 @@ function splitLines(s: string): string[] {
   if (s === '') return [];
   return s.replace(/\n$/, '').split('\n');
 }
-
-/**
- * Secrets are shown without their values: each value becomes a mask, marked when it changed,
- * so a diff says "this key changed" and never what it holds.
- */
-export function maskSecrets<T>(before: T | undefined, after: T | undefined): { before?: T; after?: T } {
-  const dataOf = (o: unknown, field: string): Record<string, unknown> | undefined => {
-    const d = (o as Record<string, unknown> | undefined)?.[field];
-    return typeof d === 'object' && d !== null ? (d as Record<string, unknown>) : undefined;
-  };
-  const kind = ((after ?? before) as { kind?: unknown } | undefined)?.kind;
-  if (kind !== 'Secret') return { ...(before ? { before } : {}), ...(after ? { after } : {}) };
-  const mask = (o: T | undefined, other: T | undefined, label: string): T | undefined => {
-    if (!o) return undefined;
-    const copy = structuredClone(o) as Record<string, unknown>;
-    for (const field of ['data', 'stringData']) {
-      const data = dataOf(o, field);
-      if (!data) continue;
-      const theirs = dataOf(other, field);
-      copy[field] = Object.fromEntries(
-        Object.entries(data).map(([k, v]) => [k, theirs?.[k] === v ? '***' : `*** (${label})`]),
-      );
-    }
-    // Secrets keep the last-applied value in an annotation when kubectl apply was used.
-    const meta = copy['metadata'] as { annotations?: Record<string, string> } | undefined;
-    if (meta?.annotations?.['kubectl.kubernetes.io/last-applied-configuration'])
-      meta.annotations['kubectl.kubernetes.io/last-applied-configuration'] = '***';
-    return copy as T;
-  };
-  const b = mask(before, after, 'before');
-  const a = mask(after, before, 'after');
-  return { ...(b ? { before: b } : {}), ...(a ? { after: a } : {}) };
-}

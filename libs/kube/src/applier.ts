@@ -7,6 +7,7 @@ import {
   isImmutableFieldError,
   planStages,
   reconcileMode,
+  unservedKindMessage,
   type KubeObject,
   type SourcedObject,
 } from '@capstan/gitops-core';
@@ -31,6 +32,16 @@ export interface ApplyOptions {
    * before the release's objects). Throwing stops the apply there.
    */
   afterDefinitions?: (planned: readonly PlannedChange[]) => Promise<void>;
+  /**
+   * Told of each object as it is written. A staged apply that fails at a later stage has already
+   * written the earlier stages (Namespaces, CRDs); the caller records them with the failure.
+   */
+  onWritten?: (entry: ChangeSetEntry) => void;
+  /**
+   * The client an object is read, dry-run and written with, when not the applier's own: a
+   * HelmRelease's objects act as its ServiceAccount. Discovery always uses the applier's.
+   */
+  clientFor?: (object: KubeObject) => ObjectApi | undefined;
 }
 
 export interface ApplyResult {
@@ -64,6 +75,41 @@ const RECREATE_TIMEOUT_MS = 60_000;
 export class ServerSideApplier {
   constructor(private readonly api: ObjectApi) {}
 
+  /**
+   * Every kind of the set is served by the API server, or defined by a CustomResourceDefinition
+   * of the same set. Checked before anything is written, for the whole set at once, so a commit
+   * with an uninstalled kind or a removed API fails naming every such object, and creates no
+   * Namespace on the way. Throws ApplyRejectedError with `validation` set.
+   */
+  async validate(objects: readonly SourcedObject[]): Promise<void> {
+    const defined = new Set(
+      objects.filter((o) => o.object.kind === 'CustomResourceDefinition').flatMap((o) => crdKinds(o.object)),
+    );
+    const served = new Map<string, Promise<boolean>>();
+    const checks = await Promise.all(
+      objects.map(async (item): Promise<ObjectFailure | undefined> => {
+        const { apiVersion, kind } = item.object;
+        if (reconcileMode(item.object) === 'ignored') return undefined;
+        if (defined.has(`${groupVersionOf(item.object)}/${kind}`)) return undefined;
+        const key = `${apiVersion}/${kind}`;
+        let known = served.get(key);
+        if (!known) {
+          known = this.api.serves(apiVersion, kind);
+          served.set(key, known);
+        }
+        if (await known) return undefined;
+        return {
+          object: describeObject(item.object),
+          origin: item.origin,
+          message: unservedKindMessage(apiVersion, kind),
+          code: 404,
+        };
+      }),
+    );
+    const failures = checks.filter((f): f is ObjectFailure => f !== undefined);
+    if (failures.length > 0) throw new ApplyRejectedError(failures, { validation: true });
+  }
+
   /** The dry-run of the whole set: what apply would do to each object. Writes nothing. */
   async plan(objects: readonly SourcedObject[], options: ApplyOptions): Promise<PlannedChange[]> {
     const prepared = await Promise.all(
@@ -80,7 +126,7 @@ export class ServerSideApplier {
       prepared.map(async (item): Promise<PlannedChange> => {
         if (reconcileMode(item.object) === 'ignored')
           return { item, action: 'skipped', message: 'reconcile disabled by annotation' };
-        const [live, dry] = await Promise.all([this.readLive(item), this.dryRun(item, options)]);
+        const [live, dry] = await Promise.all([this.readLive(item, options), this.dryRun(item, options)]);
         if (live && reconcileMode(live) === 'ignored')
           return {
             item,
@@ -100,12 +146,20 @@ export class ServerSideApplier {
         const failure = dry.failure;
         // Objects that need a CRD or Namespace from this same set cannot be dry-run yet; they
         // are dry-run again right before their own stage.
+        const newKind = newKinds.has(`${groupVersionOf(item.object)}/${item.object.kind}`);
         if (
           (failure.code === 404 || /unrecognized api version and kind/i.test(failure.message)) &&
-          (newNamespaces.has(item.object.metadata.namespace ?? '') ||
-            newKinds.has(`${groupVersionOf(item.object)}/${item.object.kind}`))
-        )
+          (newNamespaces.has(item.object.metadata.namespace ?? '') || newKind)
+        ) {
+          // A served kind in a Namespace of this set: judged now, in a namespace that exists, so
+          // a bad object fails the commit before its Namespace is created.
+          const standIn = newKind ? undefined : await this.dryRunElsewhere(item, options);
+          if (standIn) {
+            failures.push(standIn);
+            return { item, action: 'skipped', message: standIn.message };
+          }
           return { item, action: 'deferred', ...(live ? { live } : {}) };
+        }
         if (live && isImmutableFieldError(failure.message) && (options.force || forceEnabled(item.object)))
           return { item, action: 'recreated', live, message: failure.message };
         failures.push(failure);
@@ -117,7 +171,11 @@ export class ServerSideApplier {
   }
 
   async apply(objects: readonly SourcedObject[], options: ApplyOptions): Promise<ApplyResult> {
-    const planned = await this.plan(objects, options);
+    return this.applyPlan(await this.plan(objects, options), options);
+  }
+
+  /** Writes a plan (see `plan`) stage by stage. */
+  async applyPlan(planned: readonly PlannedChange[], options: ApplyOptions): Promise<ApplyResult> {
     const changeSet: ChangeSetEntry[] = [];
     const applied: KubeObject[] = [];
     const observed: KubernetesObject[] = [];
@@ -134,6 +192,7 @@ export class ServerSideApplier {
       for (const p of ready) {
         const { entry, live } = await this.execute(p, options);
         changeSet.push(entry);
+        if (entry.action === 'created' || entry.action === 'configured') options.onWritten?.(entry);
         if (live) observed.push(live);
         if (p.action !== 'skipped') applied.push(p.item.object);
       }
@@ -149,7 +208,7 @@ export class ServerSideApplier {
 
   private async replan(p: PlannedChange, options: ApplyOptions): Promise<PlannedChange> {
     const item = { ...p.item, object: await this.prepare(p.item.object, options) };
-    const [live, dry] = await Promise.all([this.readLive(item), this.dryRun(item, options)]);
+    const [live, dry] = await Promise.all([this.readLive(item, options), this.dryRun(item, options)]);
     if (!dry.ok) {
       if (live && isImmutableFieldError(dry.failure.message) && (options.force || forceEnabled(item.object)))
         return { item, action: 'recreated', live };
@@ -183,14 +242,14 @@ export class ServerSideApplier {
       case 'recreated':
         return {
           entry: { ...ref, action: 'created', message: 'recreated: immutable field changed' },
-          live: await this.recreate(p.item, options.fieldManager),
+          live: await this.recreate(p.item, options),
         };
       case 'created':
       case 'configured':
       case 'deferred': {
         let live: KubernetesObject;
         try {
-          live = await this.api.applyRaw(object, { fieldManager: options.fieldManager });
+          live = await this.apiFor(object, options).applyRaw(object, { fieldManager: options.fieldManager });
         } catch (e) {
           throw new ApplyRejectedError([failureOf(object, p.item.origin, e)]);
         }
@@ -200,15 +259,16 @@ export class ServerSideApplier {
   }
 
   /** Delete, wait until gone, create: the only way to change an immutable field. */
-  private async recreate(item: SourcedObject, fieldManager: string): Promise<KubernetesObject> {
+  private async recreate(item: SourcedObject, options: ApplyOptions): Promise<KubernetesObject> {
     const { object } = item;
+    const api = this.apiFor(object, options);
     try {
-      await this.api.delete(object, undefined, undefined, undefined, undefined, 'Background');
+      await api.delete(object, undefined, undefined, undefined, undefined, 'Background');
     } catch (e) {
       if (!isNotFound(e)) throw new ApplyRejectedError([failureOf(object, item.origin, e)]);
     }
     const deadline = Date.now() + RECREATE_TIMEOUT_MS;
-    while ((await this.readLive(item)) !== undefined) {
+    while ((await this.readLive(item, options)) !== undefined) {
       if (Date.now() > deadline)
         throw new ApplyRejectedError([
           failureOf(object, item.origin, new Error(`still present ${RECREATE_TIMEOUT_MS} ms after delete`)),
@@ -216,15 +276,15 @@ export class ServerSideApplier {
       await new Promise((r) => setTimeout(r, 100));
     }
     try {
-      return await this.api.applyRaw(object, { fieldManager });
+      return await api.applyRaw(object, { fieldManager: options.fieldManager });
     } catch (e) {
       throw new ApplyRejectedError([failureOf(object, item.origin, e)]);
     }
   }
 
-  private async readLive(item: SourcedObject): Promise<KubernetesObject | undefined> {
+  private async readLive(item: SourcedObject, options: ApplyOptions): Promise<KubernetesObject | undefined> {
     try {
-      return await this.api.read(item.object);
+      return await this.apiFor(item.object, options).read(item.object);
     } catch (e) {
       if (isNotFound(e)) return undefined;
       throw new ApplyRejectedError([failureOf(item.object, item.origin, e)]);
@@ -236,7 +296,7 @@ export class ServerSideApplier {
     options: ApplyOptions,
   ): Promise<{ ok: true; result: KubernetesObject } | { ok: false; failure: ObjectFailure }> {
     try {
-      const result = await this.api.applyRaw(item.object, {
+      const result = await this.apiFor(item.object, options).applyRaw(item.object, {
         fieldManager: options.fieldManager,
         dryRun: true,
       });
@@ -244,6 +304,25 @@ export class ServerSideApplier {
     } catch (e) {
       return { ok: false, failure: failureOf(item.object, item.origin, e) };
     }
+  }
+
+  /**
+   * The dry-run of a namespaced object in `default` instead of its own, not yet created,
+   * namespace: the failure it reports about the object itself (schema, strict fields), or
+   * undefined. What depends on the namespace (a same-named object there, quotas) is not judged.
+   */
+  private async dryRunElsewhere(
+    item: SourcedObject,
+    options: ApplyOptions,
+  ): Promise<ObjectFailure | undefined> {
+    const object = { ...item.object, metadata: { ...item.object.metadata, namespace: 'default' } };
+    const dry = await this.dryRun({ ...item, object }, options);
+    if (dry.ok || dry.failure.code === 404 || isImmutableFieldError(dry.failure.message)) return undefined;
+    return { ...dry.failure, object: describeObject(item.object) };
+  }
+
+  private apiFor(object: KubeObject, options: ApplyOptions): ObjectApi {
+    return options.clientFor?.(object) ?? this.api;
   }
 
   /** The object as apply would send it: labels stamped, namespace resolved by the kind's scope. */

@@ -62,6 +62,8 @@ export interface Sync {
     driftPolicy?: 'correct' | 'warn';
     dependsOn?: { name: string; namespace?: string }[];
     verification?: { required?: boolean };
+    /** ServiceAccount in the Sync's namespace that everything the Sync does to the cluster impersonates. */
+    serviceAccountName?: string;
   };
   status?: SyncStatus;
 }
@@ -74,6 +76,20 @@ export interface SyncStatus {
   inventory?: { entries: { id: string; v: string }[] };
   /** The reconcile-requested-at annotation value last handled (Flux's lastHandledReconcileAt). */
   lastHandledReconcileAt?: string;
+  /** The HelmReleases of the last attempted revision, each its own release with its own state. */
+  releases?: SyncReleaseStatus[];
+}
+
+export interface SyncReleaseStatus {
+  namespace: string;
+  name: string;
+  /** Where the HelmRelease is declared. */
+  file: string;
+  /** `Deployed` or `Failed`, as Helm Operator's phase said. */
+  phase: 'Deployed' | 'Failed';
+  message: string;
+  /** The revision this state is about. */
+  revision: string;
 }
 
 const PLURAL = { GitRepository: 'gitrepositories', Sync: 'syncs' } as const;

@@ -9,11 +9,19 @@ export interface ObjectFailure {
   code?: number;
 }
 
-/** The API server refused one or more objects; nothing of the set was applied. */
+/**
+ * The API server refused one or more objects. `validation`: refused before anything was written
+ * (a kind it does not serve); otherwise by the dry-run or the write itself.
+ */
 export class ApplyRejectedError extends Error {
-  constructor(readonly failures: ObjectFailure[]) {
+  readonly validation: boolean;
+  constructor(
+    readonly failures: ObjectFailure[],
+    { validation = false }: { validation?: boolean } = {},
+  ) {
     super(failures.map(formatFailure).join('; '));
     this.name = 'ApplyRejectedError';
+    this.validation = validation;
   }
 }
 

@@ -7,3 +7,8 @@ export * from './pruner.js';
 export * from './health-checker.js';
 export * from './secret-reader.js';
 export * from './kept-watch.js';
+export * from './sharding/shard-assignment.js';
+export * from './sharding/shard-leases.js';
+export * from './impersonation.js';
+export * from './api-connection-guard.js';
+export * from './sharding/keyed-ownership.js';

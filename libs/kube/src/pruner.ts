@@ -10,8 +10,17 @@ import type { ObjectApi } from './object-api.js';
 export class Pruner {
   constructor(private readonly api: ObjectApi) {}
 
-  /** `stale` must already be in deletion order (see staleObjects). */
-  async prune(stale: readonly InventoryRef[], owner: Record<string, string>): Promise<ChangeSetEntry[]> {
+  /**
+   * `stale` must already be in deletion order (see staleObjects). `keep` may spare a live object
+   * with a reason (its HelmRelease failed to render this time, so its absence means nothing).
+   */
+  async prune(
+    stale: readonly InventoryRef[],
+    owner: Record<string, string>,
+    keep: (live: KubeObject) => string | undefined = () => undefined,
+    /** The client that deletes a live object when not the pruner's own (a HelmRelease's account). */
+    clientFor: (live: KubeObject) => ObjectApi | undefined = () => undefined,
+  ): Promise<ChangeSetEntry[]> {
     const changeSet: ChangeSetEntry[] = [];
     for (const ref of stale) {
       const entry = {
@@ -33,12 +42,24 @@ export class Pruner {
         changeSet.push({ ...entry, action: 'skipped', message: 'not owned by this Sync' });
         continue;
       }
+      const kept = keep(live);
+      if (kept !== undefined) {
+        changeSet.push({ ...entry, action: 'skipped', message: kept });
+        continue;
+      }
       if (reconcileMode(live) !== 'managed') {
         changeSet.push({ ...entry, action: 'skipped', message: 'pruning disabled by annotation' });
         continue;
       }
       try {
-        await this.api.delete(ref, undefined, undefined, undefined, undefined, 'Background');
+        await (clientFor(live) ?? this.api).delete(
+          ref,
+          undefined,
+          undefined,
+          undefined,
+          undefined,
+          'Background',
+        );
       } catch (e) {
         if (isNotFound(e)) continue;
         throw new ApplyRejectedError([failureOf(ref as KubeObject, undefined, e)]);

@@ -14,14 +14,15 @@ export class SecretNotFoundError extends Error {
 
 /** Reads Secrets through the Kubernetes API, decoded; the only way Capstan's services see credentials. */
 export class SecretReader {
-  private readonly core: CoreV1Api;
+  // Built on the first read: with lazily loaded API groups (lazy-api-groups.ts), a service that
+  // never reads a Secret never loads the core group's code (the largest, ~8 MiB resident).
+  private core?: CoreV1Api;
 
-  constructor(kc: KubeConfig) {
-    this.core = kc.makeApiClient(CoreV1Api);
-  }
+  constructor(private readonly kc: KubeConfig) {}
 
   async read(namespace: string, name: string): Promise<Record<string, string>> {
     try {
+      this.core ??= this.kc.makeApiClient(CoreV1Api);
       const secret = await this.core.readNamespacedSecret({ namespace, name });
       const data: Record<string, string> = {};
       for (const [k, v] of Object.entries(secret.data ?? {}))

@@ -1,8 +1,13 @@
 import type { Provider } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { Readiness } from '@capstan/platform';
 import { Bus } from './bus.js';
+import { registerBusMetrics } from './bus-metrics.js';
 
-/** The Bus for injection, and `/readyz` reporting whether NATS answers. Every service wants both. */
+/**
+ * The Bus for injection, `/readyz` reporting whether NATS answers, and the backbone's metrics
+ * (consumer lag, queue depth, dead letters) in `/metrics`. Every service wants all three.
+ */
 export function busProviders(bus: Bus): Provider[] {
   return [
     { provide: Bus, useValue: bus },
@@ -11,5 +16,6 @@ export function busProviders(bus: Bus): Provider[] {
       inject: [Readiness],
       useFactory: (r: Readiness) => r.register('nats', () => bus.healthCheck()),
     },
+    { provide: 'bus-metrics', inject: [Registry], useFactory: (r: Registry) => registerBusMetrics(bus, r) },
   ];
 }

@@ -32,6 +32,9 @@ export interface PublishResult {
 
 /** The event backbone as the services see it: publish CloudEvents, create durable consumers. */
 export class Bus {
+  /** Durable consumers this process created or joined: consumer name -> durable (for bus-metrics.ts). */
+  readonly consumerNames = new Map<string, string>();
+
   private constructor(
     readonly nc: NatsConnection,
     readonly js: JetStreamClient,
@@ -41,7 +44,8 @@ export class Bus {
 
   static async connect(options: { url: string; topology: Topology; name?: string }): Promise<Bus> {
     const nc = await connect({
-      servers: options.url,
+      // A cluster is given as its servers' URLs, comma-separated (NATS_URL=nats://a:4222,nats://b:4222).
+      servers: options.url.split(',').map((u) => u.trim()),
       name: options.name ?? 'capstan',
       // Services must outlive a NATS restart: keep reconnecting instead of giving up.
       maxReconnectAttempts: -1,
@@ -79,7 +83,12 @@ export class Bus {
   async ensureConsumer(
     durable: string,
     family: EventFamily,
-    options: { ackWaitMs: number; maxDeliver: number; maxAckPending?: number },
+    options: {
+      ackWaitMs: number;
+      maxDeliver: number;
+      maxAckPending?: number;
+      ownReplica?: { inactiveThresholdMs: number };
+    },
   ) {
     const stream = this.topology.streams.events.name;
     const name = consumerName(durable, family);
@@ -92,6 +101,12 @@ export class Bus {
       // One more than ours: our handler dead-letters on its last try, the server must not drop it first.
       max_deliver: options.maxDeliver + 1,
       max_ack_pending: options.maxAckPending ?? 1_000,
+      ...(options.ownReplica
+        ? {
+            deliver_policy: DeliverPolicy.New,
+            inactive_threshold: options.ownReplica.inactiveThresholdMs * 1_000_000,
+          }
+        : {}),
     };
     try {
       await this.jsm.consumers.info(stream, name);
@@ -104,6 +119,7 @@ export class Bus {
       if (!isNotFound(e)) throw e;
       await this.jsm.consumers.add(stream, config);
     }
+    this.consumerNames.set(name, durable);
     return this.js.consumers.get(stream, name);
   }
 
@@ -131,6 +147,7 @@ async function ensureStream(jsm: JetStreamManager, spec: StreamSpec): Promise<vo
     discard: DiscardPolicy.Old,
     max_age: spec.maxAgeSeconds * NS_PER_SECOND,
     duplicate_window: spec.duplicateWindowSeconds * NS_PER_SECOND,
+    num_replicas: spec.replicas,
   };
   try {
     await jsm.streams.info(spec.name);

@@ -1,8 +1,9 @@
 import { headers } from '@nats-io/nats-core';
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
-import { decodeEvent, EventValidationError, type CapstanEvent, type EventFamily } from '@capstan/events';
+import { decodeEvent, type CapstanEvent, type EventFamily } from '@capstan/events';
 import type { Bus } from './bus.js';
 import { defaultRetryPolicy, onHandlerFailure, type RetryPolicy } from './retry-policy.js';
+import { describeError } from './describe-error.js';
 
 export interface MessageMeta {
   subject: string;
@@ -25,6 +26,12 @@ export interface ConsumeOptions {
   /** Messages handled at once; messages with the same subject (ordering key) never overlap. */
   concurrency?: number;
   onError?: (error: unknown, meta: MessageMeta) => void;
+  /**
+   * A consumer of one replica's own (every replica sees every message, e.g. the reconciler's
+   * commits, each for the Syncs it owns): it starts at new messages and the server removes it
+   * once no replica has pulled from it for this long.
+   */
+  ownReplica?: { inactiveThresholdMs: number };
 }
 
 export interface RunningConsumer {
@@ -51,6 +58,7 @@ export async function startConsumer(bus: Bus, options: ConsumeOptions): Promise<
   const consumer = await bus.ensureConsumer(options.durable, options.family, {
     ackWaitMs,
     maxDeliver: retry.maxDeliver,
+    ...(options.ownReplica ? { ownReplica: options.ownReplica } : {}),
   });
   const messages: ConsumerMessages = await consumer.consume({ max_messages: Math.max(16, concurrency * 4) });
   const tails = new Map<string, Promise<void>>();
@@ -70,7 +78,7 @@ export async function startConsumer(bus: Bus, options: ConsumeOptions): Promise<
     try {
       event = decodeEvent(msg.data);
     } catch (e) {
-      const reason = e instanceof EventValidationError ? e.message : String(e);
+      const reason = describeError(e);
       await deadLetter(msg, reason);
       options.onError?.(e, meta);
       return;
@@ -86,7 +94,7 @@ export async function startConsumer(bus: Bus, options: ConsumeOptions): Promise<
           msg.nak(step.delayMs);
           return;
         case 'dead-letter':
-          await deadLetter(msg, e instanceof Error ? e.message : String(e));
+          await deadLetter(msg, describeError(e));
           return;
       }
     }
@@ -318,7 +326,7 @@ export async function startBatchConsumer<P = undefined>(
 
   const processBatch = async ({ items, invalid, prepared, outagesSeen }: TakenBatch<P>) => {
     for (const { msg, meta, error } of invalid) {
-      await deadLetter(msg, error instanceof EventValidationError ? error.message : String(error));
+      await deadLetter(msg, describeError(error));
       options.onError?.(error, meta);
     }
     if (items.length === 0) return;
@@ -350,7 +358,7 @@ export async function startBatchConsumer<P = undefined>(
               msg.nak(step.delayMs);
               break;
             case 'dead-letter':
-              await deadLetter(msg, one.error instanceof Error ? one.error.message : String(one.error));
+              await deadLetter(msg, describeError(one.error));
               break;
           }
         }

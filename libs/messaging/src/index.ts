@@ -4,3 +4,6 @@ export * from './retry-policy.js';
 export * from './jetstream.context.js';
 export * from './jetstream.server.js';
 export * from './bus.providers.js';
+export * from './describe-error.js';
+export * from './publish-all.js';
+export * from './bus-metrics.js';

@@ -2,6 +2,7 @@ import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import { isObservable, lastValueFrom } from 'rxjs';
 import type { EventFamily } from '@capstan/events';
 import type { Bus } from './bus.js';
+import { describeError } from './describe-error.js';
 import { startConsumer, type RunningConsumer } from './consumer.js';
 import { JetStreamContext } from './jetstream.context.js';
 import type { RetryPolicy } from './retry-policy.js';
@@ -15,6 +16,8 @@ export interface JetStreamServerOptions {
   retry?: RetryPolicy;
   concurrency?: number;
   ackWaitMs?: number;
+  /** Each replica its own consumer (see ConsumeOptions.ownReplica). */
+  ownReplica?: { inactiveThresholdMs: number };
 }
 
 /**
@@ -48,6 +51,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
           ...(this.options.retry ? { retry: this.options.retry } : {}),
           ...(this.options.concurrency ? { concurrency: this.options.concurrency } : {}),
           ...(this.options.ackWaitMs ? { ackWaitMs: this.options.ackWaitMs } : {}),
+          ...(this.options.ownReplica ? { ownReplica: this.options.ownReplica } : {}),
           handler: async (event, meta) => {
             const handler = this.getHandlerByPattern(event.type);
             // An event nobody here handles is not an error: the family carries several types.
@@ -57,7 +61,7 @@ export class JetStreamServer extends Server implements CustomTransportStrategy {
           },
           onError: (error, meta) => {
             this.logger.error(
-              `handling ${meta.subject}#${meta.streamSeq} (delivery ${meta.deliveryCount}) failed: ${error instanceof Error ? error.message : String(error)}`,
+              `handling ${meta.subject}#${meta.streamSeq} (delivery ${meta.deliveryCount}) failed: ${describeError(error)}`,
             );
           },
         }),

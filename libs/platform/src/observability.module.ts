@@ -2,6 +2,7 @@ import { Controller, Get, Header, Module, Res, Global, type DynamicModule } from
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import type { Response } from 'express';
 import { Readiness } from './readiness.js';
+import { registerBuildInfo } from './build-info.js';
 
 export const METRICS_REGISTRY = Symbol('MetricsRegistry');
 
@@ -38,6 +39,7 @@ export class ObservabilityModule {
     const registry = new Registry();
     registry.setDefaultLabels({ service });
     collectDefaultMetrics({ register: registry });
+    registerBuildInfo(registry);
     return {
       module: ObservabilityModule,
       controllers: [ObservabilityController],

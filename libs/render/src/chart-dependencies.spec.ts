@@ -14,7 +14,7 @@ import { RenderError } from './errors.js';
 import { render, type RenderInput } from './render.js';
 import { materialize } from './repository.js';
 import { ChartRepository } from './testing/index.js';
-import { HttpUrlValues } from './url-values.js';
+import { GuardedUrlValues } from './url-values.js';
 import { KubeValuesSource } from './values-source.js';
 
 // `helm dependency build` against a real Helm HTTP repository on 127.0.0.1, and values from URLs
@@ -62,7 +62,8 @@ ${more}`;
     );
     return root;
   }
-  const renderAt = (root: string, extra: Partial<RenderInput> = {}) =>
+  const renderAt = (root: string, extra: Partial<RenderInput> = {}) => renderWith(root, extra);
+  const renderWith = (root: string, extra: Partial<RenderInput> = {}) =>
     render({
       root,
       path: 'releases',
@@ -194,6 +195,16 @@ ${more}`;
   });
 
   it('layers valuesFrom externalSourceRef values; a failure names the HelmRelease and field unless optional', async () => {
+    // The test server is on loopback, which the default rule refuses: this rule lets it through.
+    const fromLoopback = (maxBytes?: number) => ({
+      urlValues: new GuardedUrlValues({
+        policy: { allowedHosts: ['127.0.0.1'] },
+        addressRule: () => undefined,
+        ...(maxBytes === undefined ? {} : { maxBytes }),
+      }),
+    });
+    const renderAt = (root: string, extra: Partial<RenderInput> = {}) =>
+      renderWith(root, { ...fromLoopback(), ...extra });
     const files = (ref: string, extra = '') => ({
       ...appChart(charts.url, '^1.0.0'),
       'releases/app.yaml': release(
@@ -201,6 +212,10 @@ ${more}`;
         `  valuesFrom:\n  - externalSourceRef: {url: "${webUrl}${ref}"${extra}}\n`,
       ),
     });
+    await assert.rejects(
+      renderWith(await checkout(files('/values.yaml'))),
+      /spec.valuesFrom\[0\].externalSourceRef .*: fetching values by URL is off/,
+    );
     const result = await renderAt(await checkout(files('/values.yaml')));
     assert.deepEqual(data(result)['app-app'], { greeting: 'from a URL' });
 
@@ -218,7 +233,7 @@ ${more}`;
     assert.deepEqual(data(optional)['app-app'], { greeting: 'chart' });
 
     await assert.rejects(
-      renderAt(await checkout(files('/big.yaml')), { urlValues: new HttpUrlValues(1024) }),
+      renderAt(await checkout(files('/big.yaml')), fromLoopback(1024)),
       /spec.valuesFrom\[0\].externalSourceRef .*big.yaml: values file is larger than the 1024 bytes allowed/,
     );
     await assert.rejects(

@@ -1,13 +1,16 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { RenderError, ToolError, toolMessage } from './errors.js';
 import { runTool } from './exec.js';
 import { helmEnv } from './helm-env.js';
 import { LockedDependencyCache, type DeclaredDependency } from './locked-dependencies.js';
 import { isMapping } from './values.js';
+import { DEFAULT_RENDER_LIMITS, parseBoundedYaml } from './limits.js';
+
+const DEFAULT_YAML_BOUNDS = { maxExpandedBytes: DEFAULT_RENDER_LIMITS.maxYamlExpandedBytes };
 
 /** Which chart to prepare, and how to name it in errors. */
 export interface ChartToPrepare {
@@ -21,6 +24,8 @@ export interface ChartToPrepare {
   release: string;
   /** Flux v1 `chart.skipDepUpdate`: the charts/ folder is trusted as it is. */
   skip?: boolean;
+  /** The checkout the chart is in: `file://` dependencies must stay inside it. */
+  root?: string;
 }
 
 /**
@@ -61,6 +66,7 @@ export class ChartDependencies {
 
   private async prepare(chart: ChartToPrepare): Promise<void> {
     const declared = await declaredDependencies(chart);
+    if (chart.root !== undefined) assertLocalDependencies(chart, chart.root, declared);
     if (declared.length === 0 || chart.skip) return;
     const charts = join(chart.dir, 'charts');
     const present = await vendoredCharts(charts);
@@ -140,6 +146,33 @@ async function writeRepositoryConfig(file: string, repositories: ReadonlyMap<str
   );
 }
 
+/**
+ * helm reads a `file://` dependency from wherever it points, so one must stay inside the
+ * repository the chart comes from: `file://../../other-team` could be another checkout, a
+ * mirror, or anything the reconciler can read.
+ */
+function assertLocalDependencies(
+  chart: ChartToPrepare,
+  root: string,
+  declared: readonly DeclaredDependency[],
+): void {
+  const base = relative(root, chart.dir).split(sep).join('/');
+  for (const [i, { name, repository }] of declared.entries()) {
+    if (!/^file:\/\//i.test(repository)) continue;
+    const target = repository.slice('file://'.length);
+    const inside =
+      !target.startsWith('/') &&
+      !posix.normalize(posix.join(base || '.', target)).startsWith('..') &&
+      !isAbsolute(target);
+    if (!inside)
+      throw new RenderError(
+        chart.chartFile,
+        `${chart.release}: dependencies[${i}] ${name}: ${repository} is outside the repository (file:// dependencies must stay in it)`,
+        chart.document,
+      );
+  }
+}
+
 /** Dependencies listed in Chart.yaml (apiVersion v2) or requirements.yaml (v1). */
 async function declaredDependencies(chart: ChartToPrepare): Promise<DeclaredDependency[]> {
   const declared: DeclaredDependency[] = [];
@@ -147,12 +180,7 @@ async function declaredDependencies(chart: ChartToPrepare): Promise<DeclaredDepe
     const text = await readFile(join(chart.dir, file), 'utf8').catch(() => undefined);
     if (text === undefined) continue;
     const named = file === 'Chart.yaml' ? chart.chartFile : chart.chartFile.replace(/Chart\.yaml$/, file);
-    let doc: unknown;
-    try {
-      doc = parse(text);
-    } catch (e) {
-      throw new RenderError(named, `${chart.release}: invalid YAML: ${toolMessage(e).split(';')[0] ?? ''}`);
-    }
+    const doc = parseBoundedYaml(text, named, DEFAULT_YAML_BOUNDS, `${chart.release}: invalid YAML`);
     const list = isMapping(doc) ? doc['dependencies'] : undefined;
     if (list === undefined || list === null) continue;
     if (!Array.isArray(list)) throw new RenderError(named, `${chart.release}: dependencies must be a list`);

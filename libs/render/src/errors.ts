@@ -1,3 +1,5 @@
+import { CROSS_NAMESPACE_REASON } from '@capstan/gitops-core';
+
 /**
  * Why a build failed, naming the file in the repository (and the document, when known) and the
  * tool's own message. Terminal: the same commit renders the same way until someone fixes it.
@@ -11,6 +13,14 @@ export class RenderError extends Error {
     super(`${file}${document === undefined ? '' : ` (document ${document + 1})`}: ${detail}`);
     this.name = 'RenderError';
   }
+}
+
+/**
+ * A reference to another namespace's object (a HelmRelease's valuesFrom ConfigMap or Secret)
+ * where the installation keeps tenants apart. Terminal, and reported with its own reason.
+ */
+export class CrossNamespaceRefError extends RenderError {
+  readonly reason = CROSS_NAMESPACE_REASON;
 }
 
 /** A helm/kustomize run that exited non-zero; `stderr` is the tool's diagnosis. */

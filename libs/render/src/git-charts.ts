@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { GitOperationError, type GitCredentials, type GitMirror } from '@capstan/git';
+import { GitOperationError, sourceUrlProblem, type GitCredentials, type GitMirror } from '@capstan/git';
 import { ChartNotFoundError } from './chart-fetcher.js';
 import { normalizeGitUrl } from './helm-release.js';
 import { materialize } from './repository.js';
@@ -152,10 +152,18 @@ export class GitChartCheckouts {
  * make the reconciler run a git transport helper (`ext::` runs commands) or read repositories on
  * its own disk (other tenants' mirrors) unless the synced repository is itself local.
  */
-export function chartUrlProblem(url: string, syncedUrl: string | undefined): string | undefined {
+export function chartUrlProblem(
+  url: string,
+  syncedUrl: string | undefined,
+  schemes?: readonly string[],
+): string | undefined {
   const trimmed = url.trim();
   if (trimmed.startsWith('-')) return 'not a valid repository URL';
   if (/^[a-z][a-z0-9+.-]*::/i.test(trimmed)) return 'git transport helpers (<transport>::) are not allowed';
+  if (schemes !== undefined) {
+    const problem = sourceUrlProblem(trimmed, schemes);
+    if (problem !== undefined) return problem;
+  }
   if (protocolOf(trimmed) === 'file' && (syncedUrl === undefined || protocolOf(syncedUrl) !== 'file'))
     return "a repository on the reconciler's disk is only read when the synced repository is local too";
   return undefined;

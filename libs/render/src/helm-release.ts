@@ -22,6 +22,33 @@ export type ValuesRef =
   /** A values file at an HTTP(S) URL (Flux v1 externalSourceRef). */
   | { kind: 'URL'; url: string; optional: boolean };
 
+/**
+ * How a release is deployed beyond rendering (Helm Operator's `helm.fluxcd.io/v1` fields): what
+ * the reconciler waits for, tests and rolls back, per release.
+ */
+export interface ReleaseOptions {
+  /** `spec.wait`: the release is Deployed only once its objects are healthy. */
+  wait: boolean;
+  /** `spec.timeout` (seconds, default 300): for the wait, its hooks and its tests. */
+  timeoutMs: number;
+  /** `spec.forceUpgrade`: an object whose immutable field changed is deleted and created again. */
+  forceUpgrade: boolean;
+  /** `spec.test.enable`: the chart's `helm.sh/hook: test` Pods run after each install or upgrade. */
+  test?: { timeoutMs: number; ignoreFailures: boolean; cleanup: boolean };
+  /** `spec.rollback.enable`: a failed upgrade goes back to the release as last deployed. */
+  rollback?: { retry: boolean; maxRetries: number; wait: boolean; timeoutMs: number; recreate: boolean };
+  /** Fields read but not honoured, each with why (said in the release's status). */
+  notHonoured: string[];
+}
+
+/** Helm Operator's defaults: no wait, 300 s, no tests, no rollback. */
+export const DEFAULT_RELEASE_OPTIONS: ReleaseOptions = {
+  wait: false,
+  timeoutMs: 300_000,
+  forceUpgrade: false,
+  notHonoured: [],
+};
+
 /** Both HelmRelease dialects normalized to what rendering needs. */
 export interface ReleaseSpec {
   origin: SourcedObject['origin'];
@@ -36,12 +63,19 @@ export interface ReleaseSpec {
   values: Values;
   includeCrds: boolean;
   hooks: HookOptions;
+  /** ServiceAccount (in the HelmRelease's namespace) its valuesFrom reads and its objects act as. */
+  serviceAccountName?: string;
+  options: ReleaseOptions;
 }
 
 export function isHelmRelease(s: SourcedObject): boolean {
+  return isHelmReleaseKind(s.object);
+}
+
+/** A HelmRelease of either dialect, by its apiVersion and kind. */
+export function isHelmReleaseKind(o: { apiVersion: string; kind: string }): boolean {
   return (
-    s.object.kind === 'HelmRelease' &&
-    (s.object.apiVersion === CAPSTAN_HELMRELEASE || s.object.apiVersion === FLUX_V1_HELMRELEASE)
+    o.kind === 'HelmRelease' && (o.apiVersion === CAPSTAN_HELMRELEASE || o.apiVersion === FLUX_V1_HELMRELEASE)
   );
 }
 
@@ -59,11 +93,19 @@ export function readReleaseSpec(s: SourcedObject, defaultNamespace: string): Rel
   const targetNamespace = optionalString(spec, 'targetNamespace', fail) ?? namespace;
   const values = spec['values'] === undefined || spec['values'] === null ? {} : spec['values'];
   if (!isMapping(values)) return fail('spec.values must be a mapping');
-  const base = { origin: s.origin, namespace, targetNamespace, values };
+  const serviceAccountName = optionalString(spec, 'serviceAccountName', fail);
+  const base = {
+    origin: s.origin,
+    namespace,
+    targetNamespace,
+    values,
+    ...(serviceAccountName ? { serviceAccountName } : {}),
+  };
   const explicitName = optionalString(spec, 'releaseName', fail);
   const chart = isMapping(spec['chart']) ? spec['chart'] : fail('missing spec.chart');
 
   if (o.apiVersion === FLUX_V1_HELMRELEASE) {
+    const options = fluxV1Options(spec, fail);
     return {
       ...base,
       ref: `HelmRelease/${namespace}/${o.metadata.name}`,
@@ -76,7 +118,8 @@ export function readReleaseSpec(s: SourcedObject, defaultNamespace: string): Rel
       chart: fluxV1Chart(chart, fail),
       valuesFrom: fluxV1ValuesFrom(spec['valuesFrom'], namespace, fail),
       includeCrds: spec['skipCRDs'] !== true,
-      hooks: {},
+      hooks: options.test ? { tests: true } : {},
+      options,
     };
   }
   const install = isMapping(spec['install']) ? spec['install'] : {};
@@ -94,6 +137,79 @@ export function readReleaseSpec(s: SourcedObject, defaultNamespace: string): Rel
       disableInstallHooks: install['disableHooks'] === true,
       disableUpgradeHooks: upgrade['disableHooks'] === true,
     },
+    options: DEFAULT_RELEASE_OPTIONS,
+  };
+}
+
+/**
+ * Helm Operator's deploy settings. `resetValues` and `maxHistory` are read, but Capstan keeps
+ * no Helm release records: values always come from the HelmRelease as written (never reused from
+ * an earlier release, which is `resetValues: true`), and history is the audit log, which is never
+ * truncated. A HelmRelease that asks otherwise is told so in its status.
+ */
+function fluxV1Options(spec: Values, fail: (d: string) => never): ReleaseOptions {
+  const seconds = (v: unknown, at: string, fallback: number): number => {
+    if (v === undefined || v === null) return fallback * 1000;
+    if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0)
+      return fail(`${at} must be a number of seconds`);
+    return v * 1000;
+  };
+  const flag = (o: Values, key: string, at: string, fallback = false): boolean => {
+    const v = o[key];
+    if (v === undefined || v === null) return fallback;
+    return typeof v === 'boolean' ? v : fail(`${at} must be true or false`);
+  };
+  const section = (key: string): Values => {
+    const v = spec[key];
+    if (v === undefined || v === null) return {};
+    return isMapping(v) ? v : fail(`spec.${key} must be a mapping`);
+  };
+  const timeoutMs = seconds(spec['timeout'], 'spec.timeout', 300);
+  const test = section('test');
+  const rollback = section('rollback');
+  const maxRetries = rollback['maxRetries'];
+  if (
+    maxRetries !== undefined &&
+    (typeof maxRetries !== 'number' || !Number.isInteger(maxRetries) || maxRetries < 0)
+  )
+    fail('spec.rollback.maxRetries must be a whole number');
+  const notHonoured: string[] = [];
+  const resetValues = flag(spec, 'resetValues', 'spec.resetValues');
+  // Only with no values at all would Helm have reused the previous release's values.
+  const noValues = !isMapping(spec['values']) || Object.keys(spec['values']).length === 0;
+  if (spec['resetValues'] === false && !resetValues && noValues && spec['valuesFrom'] === undefined)
+    notHonoured.push(
+      "resetValues: false (no values here, so Helm would reuse the last release's; Capstan renders from the HelmRelease alone: the chart's defaults)",
+    );
+  if (spec['maxHistory'] !== undefined && spec['maxHistory'] !== null) {
+    if (typeof spec['maxHistory'] !== 'number') fail('spec.maxHistory must be a number');
+    notHonoured.push('maxHistory (history is the audit log, which is never truncated)');
+  }
+  return {
+    wait: flag(spec, 'wait', 'spec.wait'),
+    timeoutMs,
+    forceUpgrade: flag(spec, 'forceUpgrade', 'spec.forceUpgrade'),
+    ...(flag(test, 'enable', 'spec.test.enable')
+      ? {
+          test: {
+            timeoutMs: seconds(test['timeout'], 'spec.test.timeout', timeoutMs / 1000),
+            ignoreFailures: flag(test, 'ignoreFailures', 'spec.test.ignoreFailures'),
+            cleanup: flag(test, 'cleanup', 'spec.test.cleanup', true),
+          },
+        }
+      : {}),
+    ...(flag(rollback, 'enable', 'spec.rollback.enable')
+      ? {
+          rollback: {
+            retry: flag(rollback, 'retry', 'spec.rollback.retry'),
+            maxRetries: typeof maxRetries === 'number' ? maxRetries : 5,
+            wait: flag(rollback, 'wait', 'spec.rollback.wait'),
+            timeoutMs: seconds(rollback['timeout'], 'spec.rollback.timeout', timeoutMs / 1000),
+            recreate: flag(rollback, 'recreate', 'spec.rollback.recreate'),
+          },
+        }
+      : {}),
+    notHonoured,
   };
 }
 

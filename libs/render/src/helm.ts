@@ -1,6 +1,7 @@
 import { ManifestError, parseManifests, type ObjectOrigin, type SourcedObject } from '@capstan/gitops-core';
 import { RenderError, toolMessage } from './errors.js';
-import { runTool } from './exec.js';
+import { OutputTooLargeError, runTool } from './exec.js';
+import { LimitExceededError, RenderBudget, manifestToRenderError } from './limits.js';
 import type { ReleaseSpec } from './helm-release.js';
 
 /** Where a rendered object came from: the HelmRelease's file and document, and the chart template. */
@@ -22,6 +23,7 @@ export async function helmTemplate(
   chart: string,
   valuesFile: string,
   cwd: string,
+  budget: RenderBudget = new RenderBudget(),
 ): Promise<RenderedObject[]> {
   const args = [
     'template',
@@ -35,31 +37,55 @@ export async function helmTemplate(
   ];
   let output: string;
   try {
-    output = await runTool(helm, args, { cwd });
+    output = await runTool(helm, args, { cwd, maxBytes: budget.remainingBytes + 1 });
   } catch (e) {
+    if (e instanceof OutputTooLargeError)
+      throw new LimitExceededError(
+        release.origin.file,
+        'maxRenderedBytes',
+        `${release.ref}: helm template yields more than ${budget.limits.maxRenderedBytes} bytes of YAML in all (limit maxRenderedBytes)`,
+        release.origin.document,
+      );
     throw new RenderError(
       release.origin.file,
       `${release.ref}: helm template failed: ${toolMessage(e)}`,
       release.origin.document,
     );
   }
-  return parseRendered(output, release);
+  budget.addBytes(release.origin.file, Buffer.byteLength(output));
+  const objects = parseRendered(output, release, budget);
+  budget.addDocuments(release.origin.file, objects.length);
+  return objects;
 }
 
 /** Splits helm's output by its `# Source:` comments so each object names its template. */
-export function parseRendered(output: string, release: ReleaseSpec): RenderedObject[] {
+export function parseRendered(
+  output: string,
+  release: ReleaseSpec,
+  budget: RenderBudget = new RenderBudget(),
+): RenderedObject[] {
   const out: RenderedObject[] = [];
-  for (const chunk of output.split(/^---[ \t]*$/m)) {
+  const chunks = output.split(/^---[ \t]*$/m);
+  if (chunks.length > budget.limits.maxDocuments)
+    throw new LimitExceededError(
+      release.origin.file,
+      'maxDocuments',
+      `${release.ref}: helm template yields more than ${budget.limits.maxDocuments} documents (limit maxDocuments)`,
+      release.origin.document,
+    );
+  for (const chunk of chunks) {
     const template = /^# Source: (.+)$/m.exec(chunk)?.[1]?.trim();
     let parsed: SourcedObject[];
     try {
-      parsed = parseManifests([{ path: template ?? release.origin.file, content: chunk }]);
+      parsed = parseManifests([{ path: template ?? release.origin.file, content: chunk }], budget.yaml);
     } catch (e) {
       if (e instanceof ManifestError)
-        throw new RenderError(
-          release.origin.file,
-          `${release.ref}: chart template ${template ?? '(unknown)'} rendered ${e.detail}`,
-          release.origin.document,
+        throw manifestToRenderError(
+          new ManifestError(
+            release.origin.file,
+            release.origin.document,
+            `${release.ref}: chart template ${template ?? '(unknown)'} rendered ${e.detail}`,
+          ),
         );
       throw e;
     }

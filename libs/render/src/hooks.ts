@@ -27,6 +27,8 @@ export interface HookGroups {
   pre: HookObject[];
   /** Run after the release's objects are healthy, in this order. */
   post: HookObject[];
+  /** `helm test` Pods of releases that enable tests, run after the release is deployed. */
+  tests?: HookObject[];
 }
 
 const RELEVANT: readonly string[] = ['pre-install', 'pre-upgrade', 'post-install', 'post-upgrade'];
@@ -35,11 +37,14 @@ const POLICIES: readonly string[] = ['before-hook-creation', 'hook-succeeded', '
 export interface HookOptions {
   disableInstallHooks?: boolean;
   disableUpgradeHooks?: boolean;
+  /** Keep the chart's `test` hooks (Flux v1 `spec.test.enable`): run after an install or upgrade. */
+  tests?: boolean;
 }
 
 /**
- * Separates Helm hooks from a chart's objects. Hooks on delete, rollback and `test` events are
- * dropped: a GitOps apply never deletes or rolls back a release, and tests are run on demand.
+ * Separates Helm hooks from a chart's objects. Hooks on delete and rollback events are dropped
+ * (a GitOps apply never deletes a release; a rollback re-applies the last deployed objects), and
+ * `test` hooks too unless the release enables tests.
  * Order is Helm's: ascending weight, then kind and name for a stable tie-break.
  */
 export function splitHooks(
@@ -50,15 +55,26 @@ export function splitHooks(
   const plain: SourcedObject[] = [];
   const pre: HookObject[] = [];
   const post: HookObject[] = [];
+  const tests: HookObject[] = [];
   for (const s of objects) {
     const annotation = s.object.metadata.annotations?.[HOOK];
     if (annotation === undefined) {
       plain.push(s);
       continue;
     }
-    const events = annotation
-      .split(',')
-      .map((e) => e.trim())
+    const named = annotation.split(',').map((e) => e.trim());
+    // `test-success` is Helm 2's name for the same event.
+    if (options.tests && named.some((e) => e === 'test' || e === 'test-success'))
+      tests.push({
+        ...s,
+        hook: {
+          events: [],
+          weight: weightOf(s.object.metadata.annotations?.[HOOK_WEIGHT]),
+          deletePolicies: deletePoliciesOf(s.object.metadata.annotations?.[HOOK_DELETE_POLICY]),
+          release,
+        },
+      });
+    const events = named
       .filter((e): e is HookEvent => RELEVANT.includes(e))
       .filter((e) => !(options.disableInstallHooks && e.endsWith('-install')))
       .filter((e) => !(options.disableUpgradeHooks && e.endsWith('-upgrade')));
@@ -74,7 +90,14 @@ export function splitHooks(
     if (before.length > 0) pre.push({ ...s, hook: info(before) });
     if (after.length > 0) post.push({ ...s, hook: info(after) });
   }
-  return { objects: plain, hooks: { pre: sortHooks(pre), post: sortHooks(post) } };
+  return {
+    objects: plain,
+    hooks: {
+      pre: sortHooks(pre),
+      post: sortHooks(post),
+      ...(tests.length > 0 ? { tests: sortHooks(tests) } : {}),
+    },
+  };
 }
 
 export function sortHooks(hooks: readonly HookObject[]): HookObject[] {

@@ -13,3 +13,8 @@ export * from './chart-dependencies.js';
 export * from './git-charts.js';
 export * from './url-values.js';
 export * from './locked-dependencies.js';
+export * from './commit-renderer.js';
+export * from './limits.js';
+export * from './url-guard.js';
+export * from './kustomize-references.js';
+export { OutputTooLargeError } from './exec.js';

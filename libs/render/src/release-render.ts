@@ -1,26 +1,43 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { parse } from 'yaml';
+import { crossNamespaceRefusal, withoutCredentials } from '@capstan/gitops-core';
 import { ChartNotFoundError } from './chart-fetcher.js';
-import { RenderError, toolMessage } from './errors.js';
+import { CrossNamespaceRefError, RenderError, toolMessage } from './errors.js';
 import { runTool } from './exec.js';
 import { helmTemplate, type RenderedObject } from './helm.js';
 import { normalizeGitUrl, type ReleaseSpec, type ValuesRef } from './helm-release.js';
 import type { RenderInput } from './render.js';
 import { insideRepository } from './repository.js';
-import { HttpUrlValues, redactUrl } from './url-values.js';
+import { GuardedUrlValues } from './url-values.js';
+import { LimitExceededError, RenderBudget, fileTooLarge, parseBoundedYaml } from './limits.js';
 import { chartUrlProblem } from './git-charts.js';
 import { isMapping, mergeValues, type Values } from './values.js';
 import type { ValuesSource } from './values-source.js';
+
+/** What one release rendered, and which chart and values it rendered with (its history's row). */
+export interface RenderedRelease {
+  objects: RenderedObject[];
+  chart: { name: string; version: string };
+  /** sha256 of the merged values: two revisions with the same digest had the same values. */
+  valuesDigest: string;
+}
 
 /** One HelmRelease's chart, fetched or checked out, with its values layered as Flux does, through `helm template`. */
 export async function renderRelease(
   input: RenderInput,
   release: ReleaseSpec,
   scratch: string,
-): Promise<RenderedObject[]> {
-  if (release.chart.kind !== 'git')
-    return renderWithChart(input, release, scratch, await repositoryChart(input, release));
+  budget: RenderBudget = new RenderBudget(),
+): Promise<RenderedRelease> {
+  if (release.chart.kind !== 'git') {
+    const fetched = await repositoryChart(input, release);
+    return renderWithChart(input, release, scratch, budget, fetched, {
+      name: release.chart.name,
+      version: fetched.version,
+    });
+  }
   const source = await chartCheckout(input, release, release.chart);
   try {
     const path = insideRepository(release.chart.path, release.origin.file);
@@ -30,6 +47,10 @@ export async function renderRelease(
       () => true,
       () => false,
     );
+    if (source.label === undefined)
+      for (const [file, size] of input.oversized ?? [])
+        if (path === '' || file.startsWith(`${path}/`))
+          throw fileTooLarge(file, size, budget.limits.maxFileBytes);
     if (!hasChart)
       throw new RenderError(
         release.origin.file,
@@ -38,6 +59,7 @@ export async function renderRelease(
       );
     await input.dependencies?.ensure({
       dir,
+      root: source.root,
       // A chart in the synced commit is named by its file; one elsewhere by the HelmRelease.
       ...(source.label === undefined
         ? { chartFile: posix.join(path, 'Chart.yaml') }
@@ -48,22 +70,35 @@ export async function renderRelease(
           : `${release.ref}: ${posix.join(path, 'Chart.yaml')} of ${source.label}`,
       ...(release.chart.skipDepUpdate ? { skip: true } : {}),
     });
-    return await renderWithChart(input, release, scratch, { archive: dir, files: dir });
+    return await renderWithChart(
+      input,
+      release,
+      scratch,
+      budget,
+      { archive: dir, files: dir },
+      await chartIdentity(dir),
+    );
   } finally {
     source.release();
   }
 }
 
 /** A chart from a Helm repository; a missing chart or version is the commit's fault, a silent repository is not. */
-async function repositoryChart(input: RenderInput, release: ReleaseSpec): Promise<{ archive: string }> {
+async function repositoryChart(
+  input: RenderInput,
+  release: ReleaseSpec,
+): Promise<{ archive: string; version: string }> {
   if (release.chart.kind !== 'repository') throw new Error('not a repository chart');
   const { url, name, version } = release.chart;
   try {
-    return { archive: (await input.charts.fetch(url, name, version)).archive };
+    return await input.charts.fetch(url, name, version);
   } catch (e) {
     if (e instanceof ChartNotFoundError)
       throw new RenderError(release.origin.file, `${release.ref}: ${e.detail}`, release.origin.document);
-    throw e;
+    // Unreachable repository: retried, but the message names the release, its file and the URL.
+    throw new Error(`${release.origin.file}: ${release.ref}: chart ${name} from ${withoutCredentials(url)}`, {
+      cause: e,
+    });
   }
 }
 
@@ -87,7 +122,7 @@ async function chartCheckout(
     ref === input.repositoryRef ||
     (input.repositorySha !== undefined && ref.length >= 7 && input.repositorySha.startsWith(ref));
   if (sameRepository && sameRef) return synced;
-  const label = `${redactUrl(chart.url)}@${ref}`;
+  const label = `${withoutCredentials(chart.url)}@${ref}`;
   const fail = (detail: string): never => {
     throw new RenderError(
       release.origin.file,
@@ -95,7 +130,7 @@ async function chartCheckout(
       release.origin.document,
     );
   };
-  const problem = chartUrlProblem(chart.url, input.repositoryUrl);
+  const problem = chartUrlProblem(chart.url, input.repositoryUrl, input.sourceSchemes);
   if (problem !== undefined) return fail(problem);
   if (!input.gitCharts) return fail('charts from another repository or ref cannot be read here');
   try {
@@ -119,8 +154,10 @@ async function renderWithChart(
   input: RenderInput,
   release: ReleaseSpec,
   scratch: string,
+  budget: RenderBudget,
   chart: { archive: string; files?: string },
-): Promise<RenderedObject[]> {
+  identity: RenderedRelease['chart'],
+): Promise<RenderedRelease> {
   const fail = (detail: string): never => {
     throw new RenderError(release.origin.file, `${release.ref}: ${detail}`, release.origin.document);
   };
@@ -130,13 +167,38 @@ async function renderWithChart(
     let text: string | undefined;
     if (ref.kind === 'URL') {
       try {
-        text = await (input.urlValues ?? new HttpUrlValues()).get(ref.url);
+        text = await (
+          input.urlValues ??
+          new GuardedUrlValues({ policy: { allowedHosts: [] }, maxBytes: budget.limits.maxFileBytes })
+        ).get(ref.url);
       } catch (e) {
         if (ref.optional) continue;
-        return fail(`spec.valuesFrom[${i}].externalSourceRef ${redactUrl(ref.url)}: ${toolMessage(e)}`);
+        return fail(
+          `spec.valuesFrom[${i}].externalSourceRef ${withoutCredentials(ref.url)}: ${toolMessage(e)}`,
+        );
       }
     } else {
-      text = await readValues(ref, input.values, async (path) => {
+      const refused =
+        ref.kind === 'ConfigMap' || ref.kind === 'Secret'
+          ? crossNamespaceRefusal(
+              `spec.valuesFrom[${i}]`,
+              release.namespace,
+              ref,
+              input.allowCrossNamespaceRefs === true,
+            )
+          : undefined;
+      if (refused)
+        throw new CrossNamespaceRefError(
+          release.origin.file,
+          `${release.ref}: ${refused.message}`,
+          release.origin.document,
+        );
+      const source =
+        input.valuesFor?.({
+          namespace: release.namespace,
+          ...(release.serviceAccountName ? { serviceAccountName: release.serviceAccountName } : {}),
+        }) ?? input.values;
+      text = await readValues(ref, source, async (path) => {
         chartFiles ??= await extract(chart.archive, scratch);
         return join(chartFiles, insideRepository(path, release.origin.file));
       });
@@ -145,13 +207,28 @@ async function renderWithChart(
       if (ref.optional) continue;
       return fail(`spec.valuesFrom[${i}]: ${describeRef(ref)} not found`);
     }
+    const field = `${release.ref}: spec.valuesFrom[${i}]: ${describeRef(ref)}`;
+    const size = Buffer.byteLength(text);
+    if (size > budget.limits.maxFileBytes)
+      throw new LimitExceededError(
+        release.origin.file,
+        'maxFileBytes',
+        `${field}: ${size} bytes is over the limit of ${budget.limits.maxFileBytes} bytes per file (limit maxFileBytes)`,
+        release.origin.document,
+      );
     let layer: unknown;
     try {
-      layer = parse(text);
+      layer = parseBoundedYaml(text, release.origin.file, budget.yaml, `${field} is not valid YAML`);
     } catch (e) {
-      return fail(
-        `spec.valuesFrom[${i}]: ${describeRef(ref)} is not valid YAML: ${toolMessage(e).split(';')[0] ?? ''}`,
-      );
+      if (e instanceof LimitExceededError)
+        throw new LimitExceededError(
+          release.origin.file,
+          e.limit,
+          `${field}: ${e.detail}`,
+          release.origin.document,
+        );
+      if (e instanceof RenderError) return fail(e.detail.replace(`${release.ref}: `, ''));
+      throw e;
     }
     if (layer === null || layer === undefined) continue;
     if (!isMapping(layer)) return fail(`spec.valuesFrom[${i}]: ${describeRef(ref)} is not a YAML mapping`);
@@ -160,8 +237,25 @@ async function renderWithChart(
   values = mergeValues(values, release.values);
 
   const valuesFile = join(scratch, `${release.releaseName}-${release.origin.document}-values.json`);
-  await writeFile(valuesFile, JSON.stringify(values));
-  return helmTemplate(input.helm, release, chart.archive, valuesFile, input.root);
+  const json = JSON.stringify(values);
+  await writeFile(valuesFile, json);
+  return {
+    objects: await helmTemplate(input.helm, release, chart.archive, valuesFile, input.root, budget),
+    chart: identity,
+    valuesDigest: `sha256:${createHash('sha256').update(json).digest('hex')}`,
+  };
+}
+
+/** Name and version from a chart folder's Chart.yaml. */
+async function chartIdentity(dir: string): Promise<RenderedRelease['chart']> {
+  const meta = parse(await readFile(join(dir, 'Chart.yaml'), 'utf8').catch(() => '')) as {
+    name?: unknown;
+    version?: unknown;
+  } | null;
+  return {
+    name: typeof meta?.name === 'string' ? meta.name : '',
+    version: typeof meta?.version === 'string' ? meta.version : '',
+  };
 }
 
 async function readValues(
@@ -178,7 +272,7 @@ function describeRef(ref: ValuesRef): string {
     case 'ChartFile':
       return `chart file ${ref.path}`;
     case 'URL':
-      return `externalSourceRef ${redactUrl(ref.url)}`;
+      return `externalSourceRef ${withoutCredentials(ref.url)}`;
     case 'ConfigMap':
     case 'Secret':
       return `${ref.kind} ${ref.namespace}/${ref.name} key ${ref.key}`;

@@ -322,7 +322,14 @@ ${spec}`;
     it('a kustomize error', async () => {
       await assert.rejects(
         renderRepo({ 'apps/kustomization.yaml': 'resources: [missing.yaml]\n' }, 'apps'),
-        renderError('apps/kustomization.yaml', /kustomize build failed: .*missing.yaml/),
+        renderError('apps/kustomization.yaml', /resources\[0\] missing.yaml: not found in the repository/),
+      );
+      await assert.rejects(
+        renderRepo(
+          { 'apps/kustomization.yaml': 'resources: [cm.yaml]\n', 'apps/cm.yaml': 'kind: ConfigMap\n' },
+          'apps',
+        ),
+        renderError('apps/kustomization.yaml', /kustomize build failed: .*metadata.name/),
       );
     });
 

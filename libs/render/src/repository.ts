@@ -16,11 +16,13 @@ export function insideRepository(path: string, askedBy: string): string {
 
 /** Writes a repository snapshot (GitMirror.readTree output) to `dir`, so helm and kustomize can read it. */
 export async function materialize(
-  files: readonly { path: string; content: string | Uint8Array }[],
+  files: readonly { path: string; content: string | Uint8Array; oversized?: number }[],
   dir: string,
 ): Promise<void> {
   for (const file of files) {
     const rel = insideRepository(file.path, file.path);
+    // Over maxFileBytes: not read, so not written; a render that needs it says so by name.
+    if (file.oversized !== undefined) continue;
     const full = join(dir, rel);
     await mkdir(dirname(full), { recursive: true });
     await writeFile(full, file.content);
@@ -51,5 +53,12 @@ export async function scanFolder(root: string, rel: string): Promise<FolderEntry
     if (info.isDirectory()) out.push(...(await scanFolder(root, child)));
     else if (info.isFile() && /\.ya?ml$/i.test(name)) out.push({ path: child, kind: 'manifest' });
   }
+  return out;
+}
+
+/** The files left off the disk for their size (see RepoFile.oversized), path -> size. */
+export function oversizedFiles(files: readonly { path: string; oversized?: number }[]): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const f of files) if (f.oversized !== undefined) out.set(f.path, f.oversized);
   return out;
 }

@@ -30,6 +30,8 @@ export interface DecisionEntry {
   decidedBy: { kind: string; namespace: string; name: string };
   targets: { namespace: string; kind: string; name: string; action: string | null }[];
   correlationId: string | null;
+  /** The why behind the decision (release charts and values, failures...). */
+  evidence?: Record<string, unknown>;
 }
 
 export class AuditApiError extends Error {

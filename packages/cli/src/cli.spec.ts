@@ -11,6 +11,11 @@ describe('capstan CLI', () => {
     });
     assert.deepEqual(parseObjectPath('Namespace/demo'), { namespace: '_', kind: 'Namespace', name: 'demo' });
     assert.throws(() => parseObjectPath('web'), /expected <namespace>\/<kind>\/<name>/);
+    // Kinds as kubectl takes them: any case, short names, plurals.
+    for (const typed of ['deploy', 'deployment', 'DEPLOYMENT', 'deployments', 'Deployment'])
+      assert.equal(parseObjectPath(`demo/${typed}/web`).kind, 'Deployment');
+    assert.equal(parseObjectPath('demo/hr/podinfo').kind, 'HelmRelease');
+    assert.equal(parseObjectPath('demo/Widget/w').kind, 'Widget');
     assert.throws(() => parseObjectPath('a//b'), /empty segment/);
   });
 

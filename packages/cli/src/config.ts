@@ -14,6 +14,15 @@ export const CliConfig = z.object({
     .string()
     .min(1)
     .default(join(homedir(), '.cache', 'capstan', 'cli')),
+  /** NATS for `capstan check`. */
+  CAPSTAN_NATS_URL: z.string().min(1).default('nats://127.0.0.1:4222'),
+  /** PostgreSQL for `capstan check` (skipped when unset). */
+  CAPSTAN_DATABASE_URL: z.string().min(1).optional(),
+  /**
+   * `capstan diff`'s URL rewrite table (the chart's `urlRewrites`, same JSON); when unset, the one
+   * the chart gave the reconciler's Deployment is read from the cluster.
+   */
+  CAPSTAN_URL_REWRITES: z.string().optional(),
   HELM_BIN: z.string().min(1).default('helm'),
   KUSTOMIZE_BIN: z.string().min(1).default('kustomize'),
 });

@@ -8,6 +8,10 @@ import { registerHistory } from './commands/history.js';
 import { registerEvents } from './commands/events.js';
 import { registerCluster } from './commands/cluster-commands.js';
 import { registerAudit } from './commands/audit.js';
+import { registerImageCommands } from './commands/image-commands.js';
+import { EXIT_CODES, registerObjects } from './commands/objects.js';
+import { addExamples } from './commands/examples.js';
+import { registerCanary } from './commands/canary.js';
 
 /** Builds the `capstan` program; I/O goes through the given writers so tests can run it in-process. */
 export function program(
@@ -42,6 +46,11 @@ export function program(
   registerEvents(cmd, out, err, { server: config.CAPSTAN_AUDIT_URL, token: config.CAPSTAN_TOKEN }, signal);
   registerCluster(cmd, out, err, config);
   registerAudit(cmd, out, { server: config.CAPSTAN_AUDIT_URL, token: config.CAPSTAN_TOKEN });
+  registerImageCommands(cmd, out, config);
+  registerObjects(cmd, out, err, config, signal);
+  registerCanary(cmd, out, config, signal);
+  addExamples(cmd);
+  cmd.addHelpText('after', EXIT_CODES);
   return cmd;
 }
 

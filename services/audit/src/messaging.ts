@@ -5,8 +5,9 @@ import {
   type OnModuleInit,
   type Provider,
 } from '@nestjs/common';
-import type { Bus } from '@capstan/messaging';
-import { Readiness } from '@capstan/platform';
+import { registerBusMetrics, type Bus } from '@capstan/messaging';
+import { Registry } from 'prom-client';
+import { Readiness, StepHooks } from '@capstan/platform';
 import { DecisionIngest } from './ingest/decision-ingest.service.js';
 import { DecisionStreamConsumer } from './ingest/decision-stream.consumer.js';
 
@@ -35,12 +36,14 @@ export class BusLifecycle implements OnModuleInit, OnApplicationShutdown {
 export const messagingProviders = (bus: Bus): Provider[] => [
   { provide: BUS, useValue: bus },
   BusLifecycle,
+  // Consumer lag, queue depth and dead letters, as every service reports them.
+  { provide: 'bus-metrics', inject: [Registry], useFactory: (r: Registry) => registerBusMetrics(bus, r) },
   // Decision events in, batched (see DecisionStreamConsumer); started once the app is up, stopped
   // before the bus and the database pool close.
   {
     provide: DecisionStreamConsumer,
-    inject: [DecisionIngest],
-    useFactory: (ingest: DecisionIngest) =>
-      new DecisionStreamConsumer(bus, ingest, { durable: AUDIT_DURABLE }),
+    inject: [DecisionIngest, StepHooks],
+    useFactory: (ingest: DecisionIngest, hooks: StepHooks) =>
+      new DecisionStreamConsumer(bus, ingest, { durable: AUDIT_DURABLE, hooks }),
   },
 ];

@@ -1,8 +1,10 @@
 import 'reflect-metadata';
 import { topology } from '@capstan/events';
 import { connectBus } from '@capstan/messaging';
-import { loadConfig, startService, type StartedService } from '@capstan/platform';
+import { loadConfig, startService, StepHooks, type StartedService } from '@capstan/platform';
 import { AuditModule } from './audit.module.js';
+import { ConsoleConfig } from './console/console.config.js';
+import { consoleOptions } from './console/console.providers.js';
 import { AuditConfig } from './config.js';
 import { setupApiDocs } from './http/openapi.js';
 import { StreamConfig, streamOptions } from './stream/stream.config.js';
@@ -17,9 +19,10 @@ export async function startAudit(env?: NodeJS.ProcessEnv): Promise<StartedServic
   const config = loadConfig(AuditConfig, env);
   const subscriptions = loadConfig(SubscriptionsConfig, env);
   const stream = loadConfig(StreamConfig, env);
+  const consoleConfig = loadConfig(ConsoleConfig, env);
   const bus = await connectBus({
     url: config.NATS_URL,
-    topology: topology(config.EVENT_PREFIX),
+    topology: topology(config.EVENT_PREFIX, { replicas: config.NATS_STREAM_REPLICAS }),
     name: 'capstan-audit',
   });
   try {
@@ -27,17 +30,23 @@ export async function startAudit(env?: NodeJS.ProcessEnv): Promise<StartedServic
       AuditModule.forRoot({
         databaseUrl: config.DATABASE_URL,
         bus,
+        kube: {
+          kubeconfigPath: config.KUBECONFIG,
+          // Probed whenever the service depends on the API server for more than the console.
+          ...(config.AUDIT_AUTH === 'kubernetes' || subscriptions.AUDIT_SUBSCRIPTIONS === 'enabled'
+            ? { apiProbe: config }
+            : {}),
+        },
         auth:
           config.AUDIT_AUTH === 'kubernetes'
-            ? {
-                mode: 'kubernetes',
-                cacheTtlMs: config.AUDIT_AUTH_CACHE_TTL_MS,
-                ...(config.KUBECONFIG ? { kubeconfigPath: config.KUBECONFIG } : {}),
-              }
+            ? { mode: 'kubernetes', cacheTtlMs: config.AUDIT_AUTH_CACHE_TTL_MS }
             : { mode: 'disabled' },
         stream: streamOptions(stream),
+        verifyIntervalMs: config.AUDIT_VERIFY_INTERVAL_MS,
+        hooks: new StepHooks(config),
+        console: consoleOptions(consoleConfig),
         ...(subscriptions.AUDIT_SUBSCRIPTIONS === 'enabled'
-          ? { webhooks: webhookOptions(subscriptions, config.KUBECONFIG) }
+          ? { webhooks: webhookOptions(subscriptions) }
           : {}),
       }),
       config,

@@ -4,10 +4,18 @@ import { CLOCK, type Clock } from '@capstan/platform';
 import { Bus } from '@capstan/messaging';
 import { GitMirror, credentialsFromSecret, keysFromSecret, type CommitVerification } from '@capstan/git';
 import { CapstanResources, type GitRepository } from '@capstan/kube';
-import { readyConditions, removeCondition, setCondition, type Condition } from '@capstan/gitops-core';
+import {
+  followsHead,
+  readyConditions,
+  removeCondition,
+  setCondition,
+  withoutCredentials,
+  type Condition,
+} from '@capstan/gitops-core';
 import { commitObservedEvent, refOf, revisionOf } from './domain/commit-event.js';
 import { failureReason } from './domain/failure-reason.js';
 import { verificationMessage, verifyOf } from './domain/source-spec.js';
+import { RepositoryOwnership } from './repository-ownership.js';
 import { SecretReader } from '@capstan/kube';
 
 export type PollOutcome =
@@ -26,6 +34,7 @@ export class RepositoryPoller {
     private readonly secrets: SecretReader,
     @Inject(CLOCK) private readonly clock: Clock,
     registry: Registry,
+    private readonly ownership: RepositoryOwnership,
   ) {
     this.polls = new Counter({
       name: 'capstan_git_polls_total',
@@ -51,14 +60,22 @@ export class RepositoryPoller {
           )
         : undefined;
       const stop = this.fetchSeconds.startTimer();
-      await this.mirror.fetch(repo.spec.url, credentials ? { credentials } : {});
+      await this.mirror.fetch(repo.spec.url, {
+        ...(credentials ? { credentials } : {}),
+        // No ref: the remote's default branch as it is now, not as it was when the mirror was cloned.
+        ...(followsHead(ref) ? { followHead: true } : {}),
+      });
       stop();
+      // Chaos tests stop here: fetched, not yet published.
+      this.ownership.hooks.step('git-watcher.fetched', `${repo.metadata.namespace}/${repo.metadata.name}`);
       const resolved = await this.mirror.resolveRef(repo.spec.url, ref);
       const sha = resolved.sha;
       const ready = repo.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True');
       if (
         ready &&
         repo.status?.artifact?.sha === sha &&
+        // The same commit under a new default branch name is a new revision to record.
+        repo.status.artifact.revision === revisionOf(ref, sha, resolved.name) &&
         repo.status.observedGeneration === repo.metadata.generation
       ) {
         this.polls.inc({ result: 'unchanged' });
@@ -116,7 +133,7 @@ export class RepositoryPoller {
   }
 
   private async recordFailure(repo: GitRepository, error: unknown): Promise<void> {
-    const message = error instanceof Error ? error.message : String(error);
+    const message = withoutCredentials(error instanceof Error ? error.message : String(error));
     const reason = failureReason(error);
     await this.resources
       .patchStatus('GitRepository', repo.metadata.namespace, repo.metadata.name, {

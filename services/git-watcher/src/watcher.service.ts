@@ -5,11 +5,12 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { backoffDelay, parseDuration } from '@capstan/gitops-core';
+import { backoffDelay, parseDuration, withoutCredentials } from '@capstan/gitops-core';
 import { CapstanResources, KeptWatch, type GitRepository } from '@capstan/kube';
 import { Readiness } from '@capstan/platform';
 import { GIT_WATCHER_CONFIG, type GitWatcherConfig } from './config.js';
 import { RepositoryPoller } from './repository-poller.js';
+import { RepositoryOwnership } from './repository-ownership.js';
 
 /** Annotation that asks for a poll now (`capstan reconcile source/<name>` sets it), like Flux's requestedAt. */
 export const REQUESTED_AT = 'capstan.dev/reconcile-requested-at';
@@ -24,7 +25,9 @@ interface Schedule {
 
 /**
  * Keeps one timer per GitRepository from a single cluster-wide watch. Polls for one repository
- * never overlap; a failure backs off from RETRY_BASE_MS up to the repository's interval.
+ * never overlap; a failure backs off from RETRY_BASE_MS up to the repository's interval. Only the
+ * repositories this replica owns are polled (RepositoryOwnership): a shard gained is polled at
+ * once, a shard lost stops its timers.
  */
 @Injectable()
 export class WatcherService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -33,12 +36,14 @@ export class WatcherService implements OnApplicationBootstrap, OnApplicationShut
   private readonly repos = new Map<string, GitRepository>();
   private watch?: KeptWatch<GitRepository>;
   private stopped = false;
+  private requests?: { unsubscribe(): void };
 
   constructor(
     private readonly resources: CapstanResources,
     private readonly poller: RepositoryPoller,
     private readonly readiness: Readiness,
     @Inject(GIT_WATCHER_CONFIG) private readonly config: GitWatcherConfig,
+    private readonly ownership: RepositoryOwnership,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -50,12 +55,25 @@ export class WatcherService implements OnApplicationBootstrap, OnApplicationShut
     informer.on('update', (r) => this.upsert(r));
     informer.on('delete', (r) => this.remove(r));
     this.watch = new KeptWatch(informer, 'GitRepositories', (m) => this.logger.warn(m));
+    this.ownership.onGained((shards) => {
+      for (const key of this.ownership.within(shards, this.repos.keys())) this.arm(key, 0);
+    });
+    this.ownership.onLost((shards) => {
+      for (const key of this.ownership.within(shards, this.repos.keys()))
+        clearTimeout(this.schedules.get(key)?.timer);
+    });
+    this.requests = this.ownership.listen((ns, name) => this.arm(`${ns}/${name}`, 0));
     await this.watch.start();
+    await this.watch.firstListed;
+    // Shards are taken once every repository is listed, so a shard gained finds all of its own.
+    await this.ownership.leases.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
     this.stopped = true;
     for (const s of this.schedules.values()) clearTimeout(s.timer);
+    this.requests?.unsubscribe();
+    await this.ownership.leases.stop();
     await this.watch?.stop();
   }
 
@@ -76,15 +94,16 @@ export class WatcherService implements OnApplicationBootstrap, OnApplicationShut
   }
 
   /**
-   * Polls a repository now (a push webhook arrived). False when this replica does not know the
-   * repository or it is suspended. A poll already running re-arms itself, so a push that lands
-   * mid-poll is still seen.
+   * Polls a repository now (a push webhook arrived), here or on the replica that owns it. False
+   * when the repository is unknown or suspended. A poll already running re-arms itself, so a
+   * push that lands mid-poll is still seen.
    */
   requestPoll(namespace: string, name: string): boolean {
     const key = `${namespace}/${name}`;
     const repo = this.repos.get(key);
     if (!repo || repo.spec.suspend || !this.schedules.has(key)) return false;
-    this.arm(key, 0);
+    if (this.ownership.owns(key)) this.arm(key, 0);
+    else this.ownership.forward(namespace, name);
     return true;
   }
 
@@ -97,7 +116,7 @@ export class WatcherService implements OnApplicationBootstrap, OnApplicationShut
 
   private arm(key: string, delayMs: number): void {
     const schedule = this.schedules.get(key);
-    if (!schedule || this.stopped) return;
+    if (!schedule || this.stopped || !this.ownership.owns(key)) return;
     clearTimeout(schedule.timer);
     schedule.timer = setTimeout(() => void this.run(key), delayMs);
   }
@@ -105,12 +124,12 @@ export class WatcherService implements OnApplicationBootstrap, OnApplicationShut
   private async run(key: string): Promise<void> {
     const schedule = this.schedules.get(key);
     const repo = this.repos.get(key);
-    if (!schedule || !repo || repo.spec.suspend) return;
+    if (!schedule || !repo || repo.spec.suspend || !this.ownership.owns(key)) return;
     if (schedule.running) return this.arm(key, 100);
     schedule.running = true;
     const interval = intervalOf(repo);
     try {
-      const outcome = await this.poller.poll(repo);
+      const outcome = await this.ownership.during(key, () => this.poller.poll(repo));
       schedule.failures = 0;
       if (outcome.kind === 'published') this.logger.log(`${key}: new head ${outcome.sha}`);
       this.arm(key, interval);
@@ -118,7 +137,7 @@ export class WatcherService implements OnApplicationBootstrap, OnApplicationShut
       schedule.failures++;
       const delay = backoffDelay(schedule.failures, this.config.RETRY_BASE_MS, interval, Math.random());
       this.logger.warn(
-        `${key}: ${e instanceof Error ? e.message : String(e)} (retry ${schedule.failures} in ${delay} ms)`,
+        `${key}: ${withoutCredentials(e instanceof Error ? e.message : String(e))} (retry ${schedule.failures} in ${delay} ms)`,
       );
       this.arm(key, delay);
     } finally {

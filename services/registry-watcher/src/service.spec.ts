@@ -1,32 +1,23 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { testEventPrefix, testNatsUrl } from '@capstan/testing';
-import { startRegistryWatcher } from './service.js';
+import { loadRegistryWatcherConfig, startRegistryWatcher } from './index.js';
 
-// Boots the real service against the machine's NATS and checks its probes and metrics over HTTP.
-describe('registry-watcher service', () => {
-  it('boots, reports ready with NATS connected, and serves metrics', async () => {
-    const service = await startRegistryWatcher({
-      HTTP_PORT: '0',
-      HTTP_HOST: '127.0.0.1',
-      EVENT_PREFIX: testEventPrefix(),
-      LOG_LEVEL: 'error',
-      NATS_URL: testNatsUrl(),
-    });
-    try {
-      const base = `http://127.0.0.1:${service.port}`;
-      assert.equal((await fetch(`${base}/healthz`)).status, 200);
-      const ready = await fetch(`${base}/readyz`);
-      assert.equal(ready.status, 200);
-      assert.deepEqual(((await ready.json()) as { checks: unknown }).checks, { nats: 'ok' });
-      const metrics = await (await fetch(`${base}/metrics`)).text();
-      assert.match(metrics, /process_cpu_seconds_total\{service="registry-watcher"\}/);
-    } finally {
-      await service.close();
-    }
-  });
-
+// Booting against a cluster, NATS and a registry is covered end to end (e2e/src/image-*.spec.ts).
+describe('registry-watcher configuration', () => {
   it('refuses to start with a bad setting, naming the variable', async () => {
     await assert.rejects(startRegistryWatcher({ HTTP_PORT: 'eighty' }), /HTTP_PORT/);
+    assert.throws(
+      () => loadRegistryWatcherConfig({ REGISTRY_WEBHOOK_TOKEN: 'short' }),
+      /REGISTRY_WEBHOOK_TOKEN/,
+    );
+    assert.throws(() => loadRegistryWatcherConfig({ REGISTRY_RPS: '-1' }), /REGISTRY_RPS/);
+  });
+
+  it('defaults to Flux v1 request budgets and a bot author', () => {
+    const c = loadRegistryWatcherConfig({});
+    assert.deepEqual(
+      [c.REGISTRY_RPS, c.REGISTRY_BURST, c.AUTOMATION_AUTHOR_NAME, c.AUTOMATION_AUTHOR_EMAIL],
+      [200, 125, 'Capstan', 'capstan@capstan.dev'],
+    );
   });
 });

@@ -6,6 +6,15 @@ const BACKEND = '/usr/lib/git-core/git-http-backend';
 
 export type HttpGitAuth = { username: string; password: string } | { bearerToken: string };
 
+export interface HttpGitServerOptions {
+  /**
+   * Runs when a push's pack arrives, before git-http-backend sees it: the client has already read
+   * the branch tips, so what this does to a repository (another push) lands between the client's
+   * fetch and its push, like a person pushing at that moment.
+   */
+  beforePush?: (repository: string) => Promise<void>;
+}
+
 /**
  * A real smart-HTTP Git server for tests: git's own `git-http-backend` CGI behind a node http
  * server, serving every bare repository under `root`. With `auth`, requests without the right
@@ -23,7 +32,11 @@ export class HttpGitServer {
     this.seenAuthorization = seen;
   }
 
-  static async start(root: string, auth?: HttpGitAuth): Promise<HttpGitServer> {
+  static async start(
+    root: string,
+    auth?: HttpGitAuth,
+    options: HttpGitServerOptions = {},
+  ): Promise<HttpGitServer> {
     const expected =
       auth === undefined
         ? undefined
@@ -35,6 +48,16 @@ export class HttpGitServer {
       seen.push(req.headers.authorization);
       if (expected !== undefined && req.headers.authorization !== expected) {
         res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="capstan-test"' }).end('unauthorized\n');
+        return;
+      }
+      const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+      const beforePush = options.beforePush;
+      if (req.method === 'POST' && path.endsWith('/git-receive-pack') && beforePush) {
+        // The body waits in the socket until piped to the backend.
+        beforePush(path.replace(/^\/|\/git-receive-pack$/g, '')).then(
+          () => serveCgi(root, req, res),
+          () => res.writeHead(500).end('beforePush failed\n'),
+        );
         return;
       }
       serveCgi(root, req, res);

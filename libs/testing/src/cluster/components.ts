@@ -16,6 +16,15 @@ export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
 export const KWOK_NODE_VALUE = 'fake';
 
 const SERVICE_CIDR = '10.96.0.0/16';
+/**
+ * kwok's pod addresses: 127.0.0.0/8 is loopback on Linux, every address bindable. Each cluster
+ * takes its own /16 (from its API server port), because several clusters run on one machine at
+ * once (tests, benchmarks, a developer's) and the canary data plane binds a real process to
+ * every pod IP: two clusters handing out the same addresses would steal each other's pods.
+ */
+export function podCidr(apiserverPort: number): string {
+  return `127.${100 + (apiserverPort % 150)}.0.1/16`;
+}
 
 /** Every process of a complete cluster, in start order. */
 export const COMPONENTS = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kwok'];
@@ -114,12 +123,14 @@ export function kubeScheduler(layout: Layout, binDir: string): ComponentSpec {
   ]);
 }
 
-export function kwok(layout: Layout, binDir: string): ComponentSpec {
+export function kwok(layout: Layout, binDir: string, ports: Ports): ComponentSpec {
   const s = spec(layout, binDir, 'kwok', 2, [
     `--kubeconfig=${layout.kubeconfigPath}`,
     `--manage-nodes-with-annotation-selector=${KWOK_NODE_ANNOTATION}=${KWOK_NODE_VALUE}`,
-    // Pod IPs handed out to fake pods; roomy enough for load tests.
-    '--cidr=10.244.0.1/16',
+    // Pod IPs handed out to fake pods; roomy enough for load tests. A loopback range, so the
+    // canary data plane (libs/testing/src/data-plane) can run a real process on a pod's own IP
+    // without ever sending traffic off the machine.
+    `--cidr=${podCidr(ports.apiserver)}`,
     // No stage configuration and no Stage CRD: kwok then plays its built-in default
     // stages (node-initialize + lease heartbeat, pod-ready/complete/delete).
   ]);

@@ -16,6 +16,7 @@ import { freePorts } from './ports.js';
 import {
   isRunning,
   launch,
+  signalGroup,
   stopProcesses,
   tieToThisProcess,
   untie,
@@ -50,6 +51,10 @@ export interface LocalCluster {
   dir: string;
   /** Stops every process and waits until all have exited. Idempotent. */
   stop(): Promise<void>;
+  /** `kill -9` the kube-apiserver (chaos tests); everything else keeps running. */
+  killApiserver(): Promise<void>;
+  /** Starts the kube-apiserver again on its port and data; resolves once it is ready. */
+  startApiserver(): Promise<void>;
 }
 
 const MAX_ATTEMPTS = 3;
@@ -100,6 +105,9 @@ async function startOnce(options: LocalClusterOptions): Promise<LocalCluster> {
   const waitFor = (what: string, blame: Launched, check: () => Promise<boolean>) =>
     waitUntil(what, blame, launched, deadline, check);
 
+  let apiserverSpec: ComponentSpec | undefined;
+  let apiserverProc: Launched | undefined;
+  let apiReady: (() => Promise<boolean>) | undefined;
   try {
     const etcd = start(components.etcd(layout, binDir, ports));
     const creds = await ensureCredentials(layout.pkiDir);
@@ -110,23 +118,26 @@ async function startOnce(options: LocalClusterOptions): Promise<LocalCluster> {
       async () => (await apiRequest(etcdTarget, 'GET', '/health')).status === 200,
     );
 
-    const apiserver = start(components.kubeApiserver(layout, binDir, ports, creds));
+    apiserverSpec = components.kubeApiserver(layout, binDir, ports, creds);
+    const apiserver = start(apiserverSpec);
+    apiserverProc = apiserver;
     const target = (): ApiTarget => ({
       server,
       token: creds.adminToken,
       caPem: readFileSync(layout.servingCertFile, 'utf8'),
     });
-    await waitFor('kube-apiserver /readyz', apiserver, async () => {
+    apiReady = async () => {
       if (!existsSync(layout.servingCertFile)) return false;
-      return (await apiRequest(target(), 'GET', '/readyz')).status === 200;
-    });
+      return (await apiRequest(target(), 'GET', '/readyz').catch(() => ({ status: 0 }))).status === 200;
+    };
+    await waitFor('kube-apiserver /readyz', apiserver, apiReady);
     const api = target();
     writeKubeconfig(layout.kubeconfigPath, { dir, server, caPem: api.caPem ?? '', token: creds.adminToken });
     log(`kube-apiserver ready at ${server} after ${Date.now() - t0} ms`);
 
     const controllerManager = start(components.kubeControllerManager(layout, binDir, creds));
     start(components.kubeScheduler(layout, binDir));
-    const kwok = start(components.kwok(layout, binDir));
+    const kwok = start(components.kwok(layout, binDir, ports));
     const names = Array.from({ length: options.nodes ?? 1 }, (_, i) => nodeName(i));
     for (const name of names) {
       const res = await apiRequest(api, 'POST', '/api/v1/nodes', fakeNode(name));
@@ -166,6 +177,22 @@ async function startOnce(options: LocalClusterOptions): Promise<LocalCluster> {
         state.processes.forEach(untie);
         removeState(dir);
       })),
+    async killApiserver() {
+      const record = apiserverProc?.record;
+      if (!record || !isRunning(record)) return;
+      signalGroup(record, 'SIGKILL');
+      for (let i = 0; i < 100 && isRunning(record); i++) await new Promise((r) => setTimeout(r, 50));
+    },
+    async startApiserver() {
+      if (apiserverProc && isRunning(apiserverProc.record)) return;
+      const old = apiserverProc?.record;
+      apiserverProc = start(apiserverSpec);
+      if (old) state.processes.splice(state.processes.indexOf(old), 1);
+      writeState(dir, state);
+      const ready = apiReady;
+      const proc = apiserverProc;
+      await waitUntil('kube-apiserver /readyz', proc, [proc], Date.now() + 60_000, ready);
+    },
   };
 }
 

@@ -1,10 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { stringify } from 'yaml';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { GitMirror } from '@capstan/git';
+import { GitContentError, GitMirror } from '@capstan/git';
 import {
+  ApplyRejectedError,
   CapstanResources,
   ObjectApi,
   ServerSideApplier,
@@ -13,22 +12,49 @@ import {
   type Sync,
 } from '@capstan/kube';
 import {
+  ManifestError,
   comparable,
   describeObject,
+  formatRevision,
   inventoryEntry,
-  maskSecrets,
+  redactPair,
+  redactSecrets,
+  secretValuesOf,
   staleObjects,
   unifiedDiff,
   type GitRef,
   type KubeObject,
   type SourcedObject,
+  type UrlRewrites,
 } from '@capstan/gitops-core';
-import { GitChartCheckouts, HttpChartFetcher, KubeValuesSource, materialize, render } from '@capstan/render';
+import {
+  CommitRenderer,
+  HttpChartFetcher,
+  KubeValuesSource,
+  RenderError,
+  render,
+  type RenderResult,
+} from '@capstan/render';
 
 export interface DiffEntry {
   object: string;
   action: 'created' | 'changed' | 'deleted';
   diff: string;
+}
+
+/** What the diff found: the changes, and HelmReleases the reconciler would leave out (the rest still applies). */
+export interface DiffResult {
+  entries: DiffEntry[];
+  /** Each release that would fail on its own, named with its file and cause. */
+  failedReleases: string[];
+}
+
+/**
+ * The reconciler would refuse this revision as a whole (a file that does not build, a kind the
+ * API server does not serve, an object the dry-run rejects): its failed decision, predicted.
+ */
+export class WouldFailError extends Error {
+  override readonly name = 'WouldFailError';
 }
 
 export interface DiffRequest {
@@ -38,32 +64,58 @@ export interface DiffRequest {
   path?: string;
   /** A branch, tag or commit of the Sync's repository; default: the revision it follows. */
   ref?: string;
+  /** A local clone of the Sync's repository: its working tree, uncommitted files included. */
+  workingTree?: string;
   fieldManager: string;
+  /** Where public Git and chart URLs are really fetched from, as the reconciler does (urlRewrites). */
+  urlRewrites?: UrlRewrites;
   cacheDir: string;
   helm: string;
   kustomize: string;
 }
 
 /**
- * What reconciling would change: the same render the reconciler runs, a server-side dry-run of
- * every object compared with the live one, and what prune would delete.
+ * What reconciling would change: the same render the reconciler runs (CommitRenderer, each
+ * HelmRelease on its own), the same validation (every kind served), a server-side dry-run of
+ * every object compared with the live one, and what prune would delete. What the reconciler
+ * would refuse as a whole throws WouldFailError; a HelmRelease it would leave out is reported
+ * in `failedReleases`, as the rest would still apply.
  */
-export async function diffSync(kc: KubeConfig, req: DiffRequest): Promise<DiffEntry[]> {
+export async function diffSync(kc: KubeConfig, req: DiffRequest): Promise<DiffResult> {
   const resources = new CapstanResources(kc);
   const api = ObjectApi.fromKubeConfig(kc);
   const sync = await resources.get('Sync', req.namespace, req.name);
-  const objects = await build(kc, api, resources, sync, req);
+  const rendered = await build(kc, api, resources, sync, req).catch((e: unknown) => {
+    if (e instanceof RenderError || e instanceof ManifestError || e instanceof GitContentError)
+      throw new WouldFailError(`build: ${e.message}`);
+    throw e;
+  });
+  const objects = applySet(rendered);
   const labels = {
     'capstan.dev/sync-name': sync.metadata.name,
     'capstan.dev/sync-namespace': sync.metadata.namespace,
   };
-  const planned = await new ServerSideApplier(api).plan(objects, {
-    fieldManager: req.fieldManager,
-    defaultNamespace: sync.spec.targetNamespace ?? 'default',
-    ...(sync.spec.targetNamespace ? { targetNamespace: sync.spec.targetNamespace } : {}),
-    force: sync.spec.force === true,
-    labels,
-  });
+  const applier = new ServerSideApplier(api);
+  // The API server's answers may quote a value ("Invalid value: ..."): masked like the reconciler's.
+  const known = secretValuesOf(objects.map((o) => o.object));
+  const planned = await applier
+    .validate(objects)
+    .then(() =>
+      applier.plan(objects, {
+        fieldManager: req.fieldManager,
+        defaultNamespace: sync.spec.targetNamespace ?? 'default',
+        ...(sync.spec.targetNamespace ? { targetNamespace: sync.spec.targetNamespace } : {}),
+        force: sync.spec.force === true,
+        labels,
+      }),
+    )
+    .catch((e: unknown) => {
+      if (e instanceof Error) e.message = redactSecrets(e.message, known);
+      // The API server's verdict on objects is the reconciler's too; a connection error is not.
+      if (e instanceof ApplyRejectedError)
+        throw new WouldFailError(`${e.validation ? 'validate' : 'dry-run'}: ${e.message}`);
+      throw e;
+    });
   const entries = planned.flatMap((p) => entryOf(p));
   if (sync.spec.prune !== false) {
     const next = planned.map((p) => inventoryEntry(p.item.object));
@@ -81,7 +133,14 @@ export async function diffSync(kc: KubeConfig, req: DiffRequest): Promise<DiffEn
       entries.push({ object: describeObject(ref), action: 'deleted', diff: yamlDiff(live, undefined) });
     }
   }
-  return entries;
+  const failedReleases = rendered.releases.flatMap((r) =>
+    r.failure
+      ? [
+          `HelmRelease ${r.namespace}/${r.name} (${r.origin.file}): ${r.failure.message}${r.failure.terminal ? '' : ' (the reconciler retries it)'}`,
+        ]
+      : [],
+  );
+  return { entries, failedReleases };
 }
 
 /** Unified-diff-like text, one block per object. Pure. */
@@ -114,7 +173,7 @@ function entryOf(p: PlannedChange): DiffEntry[] {
 }
 
 function yamlDiff(before: unknown, after: unknown): string {
-  const masked = maskSecrets(before ? comparable(before) : undefined, after ? comparable(after) : undefined);
+  const masked = redactPair(before ? comparable(before) : undefined, after ? comparable(after) : undefined);
   const text = (o: unknown) => (o === undefined ? '' : stringify(o, { sortMapEntries: true }));
   return unifiedDiff(text(masked.before), text(masked.after));
 }
@@ -125,46 +184,64 @@ async function build(
   resources: CapstanResources,
   sync: Sync,
   req: DiffRequest,
-): Promise<SourcedObject[]> {
-  const common = {
-    defaultNamespace: sync.spec.targetNamespace ?? 'default',
-    values: new KubeValuesSource(kc),
-    charts: new HttpChartFetcher(join(req.cacheDir, 'charts')),
-    helm: req.helm,
-    kustomize: req.kustomize,
-    isNamespaced: (apiVersion: string, kind: string) => api.isNamespaced(apiVersion, kind),
-  };
+): Promise<RenderResult> {
+  const defaultNamespace = sync.spec.targetNamespace ?? 'default';
+  const rewrites = req.urlRewrites ?? {};
+  const charts = new HttpChartFetcher(join(req.cacheDir, 'charts'), undefined, rewrites);
   if (req.path) {
-    const rendered = await render({ ...common, root: resolve(req.path), path: undefined });
-    return [...rendered.hooks.pre, ...rendered.objects, ...rendered.hooks.post];
+    return render({
+      root: resolve(req.path),
+      path: undefined,
+      defaultNamespace,
+      values: new KubeValuesSource(kc),
+      charts,
+      helm: req.helm,
+      kustomize: req.kustomize,
+      isolateReleases: true,
+      isNamespaced: (apiVersion: string, kind: string) => api.isNamespaced(apiVersion, kind),
+    });
   }
   const repo = await resources.get(
     'GitRepository',
     sync.spec.sourceRef.namespace ?? sync.metadata.namespace,
     sync.spec.sourceRef.name,
   );
-  const mirror = new GitMirror(join(req.cacheDir, 'git'));
+  const mirror = new GitMirror(join(req.cacheDir, 'git'), undefined, rewrites);
+  // The reconciler's own recipe (ignore rules, Flux v1 charts, chart dependencies).
+  const renderer = new CommitRenderer(mirror, new KubeValuesSource(kc), charts, {
+    helm: req.helm,
+    kustomize: req.kustomize,
+    isNamespaced: (apiVersion: string, kind: string) => api.isNamespaced(apiVersion, kind),
+    gitChartDir: join(req.cacheDir, 'git-charts'),
+    dependencyCacheDir: join(req.cacheDir, 'chart-dependencies'),
+    keepCheckouts: 1,
+  });
+  const common = {
+    url: repo.spec.url,
+    path: sync.spec.path,
+    defaultNamespace,
+    ...(repo.spec.ignore ? { ignore: repo.spec.ignore } : {}),
+    isolateReleases: true,
+  };
+  if (req.workingTree) return renderer.renderWorkingTree({ ...common, dir: resolve(req.workingTree) });
   await mirror.fetch(repo.spec.url);
   const sha = await resolveRef(mirror, repo.spec.url, req.ref, repo.status?.artifact?.sha, repo.spec.ref);
-  const files = await mirror.readTree(repo.spec.url, sha, '', () => true);
-  const root = await mkdtemp(join(tmpdir(), 'capstan-diff-'));
-  try {
-    await materialize(files, root);
-    const repositoryRef = refName(req.ref, repo.spec.ref);
-    const rendered = await render({
-      ...common,
-      root,
-      path: sync.spec.path,
-      repositoryUrl: repo.spec.url,
-      repositorySha: sha,
-      ...(repositoryRef === undefined ? {} : { repositoryRef }),
-      // Flux v1 charts on other refs or repositories, as the reconciler renders them.
-      gitCharts: new GitChartCheckouts(mirror, join(req.cacheDir, 'git-charts')).forRepository(repo.spec.url),
-    });
-    return [...rendered.hooks.pre, ...rendered.objects, ...rendered.hooks.post];
-  } finally {
-    await rm(root, { recursive: true, force: true });
-  }
+  const name = refName(req.ref, repo.spec.ref);
+  return renderer.render({
+    ...common,
+    sha,
+    revision:
+      name === undefined || name === sha ? formatRevision({}, sha) : formatRevision({ branch: name }, sha),
+  });
+}
+
+/**
+ * What the reconciler's plan dry-runs: objects, opted-out ones (reported skipped) and the
+ * HelmRelease objects themselves. Helm hooks are not part of it: the reconciler runs them (delete,
+ * then create) only when their release changes, so a hook Job's immutable template is no refusal.
+ */
+function applySet(rendered: RenderResult): SourcedObject[] {
+  return [...rendered.objects, ...rendered.releaseObjects, ...rendered.skipped];
 }
 
 /** The branch or tag the diffed commit comes from, when it has one (a Flux v1 chart.ref naming it renders from it). */
@@ -172,7 +249,8 @@ function refName(ref: string | undefined, followed: GitRef | undefined): string 
   if (ref !== undefined) return ref;
   if (followed?.commit) return followed.commit;
   if (followed?.semver) return undefined;
-  return followed?.tag ?? followed?.branch ?? 'main';
+  // No ref: the remote's default branch, whose name the mirror knows (not needed to render).
+  return followed?.tag ?? followed?.branch;
 }
 
 async function resolveRef(
@@ -182,7 +260,7 @@ async function resolveRef(
   artifactSha: string | undefined,
   followed: { branch?: string; tag?: string; commit?: string } | undefined,
 ): Promise<string> {
-  if (ref === undefined) return artifactSha ?? mirror.resolve(url, followed ?? { branch: 'main' });
+  if (ref === undefined) return artifactSha ?? mirror.resolve(url, followed ?? {});
   if (/^[0-9a-f]{40}$/.test(ref)) return mirror.resolve(url, { commit: ref });
   return mirror.resolve(url, { branch: ref }).catch(() => mirror.resolve(url, { tag: ref }));
 }

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { run } from '../main.js';
-import { historyQuery, renderHistory } from './history.js';
+import { historyQuery, renderHistory, renderReleaseHistory } from './history.js';
 
 const now = new Date('2026-11-22T12:00:00Z');
 
@@ -63,5 +63,43 @@ void describe('capstan history', () => {
     assert.equal(await run(['history', '--server', 'http://127.0.0.1:1'], () => undefined, err, {}), 1);
     assert.match(errors.join('\n'), /--since "soon"/);
     assert.match(errors.join('\n'), /cannot reach the audit API/);
+  });
+
+  void it('shows a HelmRelease revision by revision with its chart version, values digest and actor', () => {
+    const decision = (revision: string, version: string, digest: string, name = 'podinfo') => ({
+      seq: 1,
+      time: '2026-11-22T10:00:00.000Z',
+      action: 'applied',
+      outcome: 'succeeded',
+      reason: 'ReconciliationSucceeded',
+      message: 'applied',
+      actor: { kind: 'person', name: 'Ada Lovelace', email: 'ada@example.com' },
+      source: {
+        revision: `main@sha1:${revision.repeat(40)}`,
+        sha: revision.repeat(40),
+        commitMessage: 'bump podinfo',
+      },
+      decidedBy: { kind: 'Sync', namespace: 'default', name: 'apps' },
+      targets: [{ namespace: 'apps', kind: 'HelmRelease', name, action: null }],
+      correlationId: null,
+      evidence: {
+        releases: [
+          { namespace: 'apps', name, chart: 'podinfo', version, valuesDigest: `sha256:${digest.repeat(64)}` },
+        ],
+      },
+    });
+    const text = renderReleaseHistory(
+      [decision('b', '6.5.1', 'e'), decision('a', '6.5.0', 'd')],
+      'apps',
+      'podinfo',
+    );
+    const [header, newest, oldest] = text.split('\n');
+    assert.match(header ?? '', /^TIME\s+ACTION\s+REVISION\s+CHART\s+VALUES\s+ACTOR/);
+    assert.match(
+      newest ?? '',
+      /main@sha1:bbbbbbbbbbbb\s+podinfo-6\.5\.1\s+sha256:eeeeeeeeeeee\s+Ada Lovelace <ada@example\.com>/,
+    );
+    assert.match(oldest ?? '', /podinfo-6\.5\.0\s+sha256:dddddddddddd/);
+    assert.equal(renderReleaseHistory([], 'apps', 'podinfo'), 'No decisions recorded for this release.');
   });
 });

@@ -1,7 +1,7 @@
 import { Option, type Command } from 'commander';
 import { AuditClient, type DecisionEntry } from '../audit-client.js';
 import { renderTable, truncate } from '../table.js';
-import { UsageError } from '../object-ref.js';
+import { parseObjectPath, UsageError } from '../object-ref.js';
 
 export interface HistoryOptions {
   server: string;
@@ -57,6 +57,54 @@ export function renderHistory(entries: readonly DecisionEntry[]): string {
   );
 }
 
+/**
+ * A HelmRelease's history: each decision about it with the chart version and values digest it
+ * rendered with (Capstan keeps releases as its own rendered-and-applied sets, not Helm secrets),
+ * and who made the change. Pure.
+ */
+export function renderReleaseHistory(
+  entries: readonly DecisionEntry[],
+  namespace: string,
+  name: string,
+): string {
+  if (entries.length === 0) return 'No decisions recorded for this release.';
+  return renderTable(
+    ['time', 'action', 'revision', 'chart', 'values', 'actor', 'message'],
+    entries.map((d) => {
+      const row = releaseRow(d.evidence, namespace, name);
+      return [
+        d.time.replace(/\.\d+Z$/, 'Z'),
+        d.action,
+        d.source ? d.source.revision.replace(/sha1:([0-9a-f]{12})[0-9a-f]+$/, 'sha1:$1') : '-',
+        row?.chart ? `${row.chart}-${row.version ?? '?'}` : '-',
+        row?.valuesDigest ? row.valuesDigest.slice(0, 'sha256:'.length + 12) : '-',
+        d.actor.email ? `${d.actor.name} <${d.actor.email}>` : `${d.actor.name} (${d.actor.kind})`,
+        truncate(d.action === 'failed' ? d.message : (d.source?.commitMessage ?? d.message), 60),
+      ];
+    }),
+  );
+}
+
+interface ReleaseRow {
+  namespace?: string;
+  name?: string;
+  chart?: string;
+  version?: string;
+  valuesDigest?: string;
+}
+
+function releaseRow(
+  evidence: DecisionEntry['evidence'],
+  namespace: string,
+  name: string,
+): ReleaseRow | undefined {
+  const rows = evidence?.['releases'];
+  if (!Array.isArray(rows)) return undefined;
+  return (rows as ReleaseRow[]).find(
+    (r) => r.name === name && (namespace === '_' || r.namespace === namespace),
+  );
+}
+
 /** First object and a count, so a 40-object apply stays one readable line. */
 function objects(targets: DecisionEntry['targets']): string {
   const first = targets[0];
@@ -75,6 +123,10 @@ export function registerHistory(
   cmd
     .command('history')
     .description('the audit log: who deployed what, when, newest first')
+    .argument(
+      '[object]',
+      'only decisions about this object: <namespace>/<kind>/<name>; hr/<name> shows a release with its chart and values',
+    )
     .addOption(new Option('--server <url>', 'audit API base URL').default(defaults.server))
     .addOption(
       new Option('-o, --output <format>', 'output format').choices(['table', 'json']).default('table'),
@@ -86,10 +138,21 @@ export function registerHistory(
     .option('--action <action>', 'applied, pruned, failed, drift.corrected, canary.promoted, ...')
     .option('--since <time>', 'RFC 3339 time, or a duration back from now (30m, 2h, 7d)')
     .option('--limit <n>', 'how many decisions (at most 500)', (v) => Number.parseInt(v, 10), 50)
-    .action(async (opts: HistoryOptions) => {
+    .action(async (object: string | undefined, opts: HistoryOptions) => {
       if (!Number.isInteger(opts.limit) || opts.limit < 1)
         throw new UsageError('--limit must be a positive number');
+      const path = object === undefined ? undefined : parseObjectPath(object);
+      if (path) {
+        opts.kind = path.kind;
+        opts.name = path.name;
+        // `hr/<name>` without a namespace: the one given with -n, else `default`.
+        if (path.namespace !== '_') opts.namespace = path.namespace;
+        else if (path.kind === 'HelmRelease') opts.namespace ??= 'default';
+      }
       const page = await new AuditClient(opts.server, defaults.token).decisions(historyQuery(opts, now()));
-      out(opts.output === 'json' ? JSON.stringify(page.items, null, 2) : renderHistory(page.items));
+      if (opts.output === 'json') out(JSON.stringify(page.items, null, 2));
+      else if (path?.kind === 'HelmRelease')
+        out(renderReleaseHistory(page.items, opts.namespace ?? 'default', path.name));
+      else out(renderHistory(page.items));
     });
 }

@@ -1,4 +1,5 @@
 import type { Provider } from '@nestjs/common';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { APP_FILTER } from '@nestjs/core';
 import { CLOCK, type Clock } from '@capstan/platform';
 import { ACCESS_REVIEWER, type AccessReviewer } from './access.js';
@@ -6,15 +7,13 @@ import { AUTH_MODE, AuditAuth, type AuthMode } from './audit-auth.service.js';
 import { AuthErrorsFilter } from './auth-errors.filter.js';
 import { BearerAuthGuard } from './bearer-auth.guard.js';
 import { CachingReviewer } from './caching-reviewer.js';
-import { createKubeConfig } from '@capstan/kube';
 import { KubernetesReviewer } from './kubernetes-reviewer.js';
+import { AUDIT_KUBE_CONFIG } from '../kube/audit-kube.providers.js';
 
 export type AuditAuthOptions =
   | { mode: 'disabled' }
   | {
       mode: 'kubernetes';
-      /** Kubeconfig to reach the API server with; unset: in-cluster, then ~/.kube/config. */
-      kubeconfigPath?: string;
       /** Reuse of review answers; default 10 s. */
       cacheTtlMs?: number;
     };
@@ -30,14 +29,10 @@ export function authProviders(options: AuditAuthOptions): Provider[] {
     { provide: AUTH_MODE, useValue: mode },
     {
       provide: ACCESS_REVIEWER,
-      inject: [CLOCK],
-      useFactory: (clock: Clock): AccessReviewer =>
+      inject: [CLOCK, AUDIT_KUBE_CONFIG],
+      useFactory: (clock: Clock, kc: KubeConfig): AccessReviewer =>
         options.mode === 'kubernetes'
-          ? new CachingReviewer(
-              new KubernetesReviewer(createKubeConfig(options.kubeconfigPath)),
-              clock,
-              options.cacheTtlMs ?? 10_000,
-            )
+          ? new CachingReviewer(new KubernetesReviewer(kc), clock, options.cacheTtlMs ?? 10_000)
           : refuseAll,
     },
     AuditAuth,

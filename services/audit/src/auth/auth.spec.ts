@@ -147,7 +147,8 @@ void describe('who may read the audit log (real kube-apiserver)', () => {
         clock: manualClock(),
         ids: fixedIds(),
         // No caching here: RBAC is being set up while the tests start asking.
-        auth: { mode: 'kubernetes', kubeconfigPath, cacheTtlMs: 0 },
+        kube: { kubeconfigPath },
+        auth: { mode: 'kubernetes', cacheTtlMs: 0 },
       }),
       { HTTP_PORT: 0, HTTP_HOST: '127.0.0.1', LOG_LEVEL: 'warn' },
     );

@@ -1,4 +1,9 @@
-import { AuthenticationV1Api, AuthorizationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import {
+  AuthenticationV1Api,
+  AuthorizationV1Api,
+  type KubeConfig,
+  type V1ResourceAttributes,
+} from '@kubernetes/client-node';
 import {
   AUDIT_API_GROUP,
   AUDIT_RESOURCE,
@@ -45,26 +50,35 @@ export class KubernetesReviewer implements AccessReviewer {
     };
   }
 
-  async allowed(caller: Caller, scope: Scope): Promise<boolean> {
-    const review = await this.authz.createSubjectAccessReview({
-      body: {
-        apiVersion: 'authorization.k8s.io/v1',
-        kind: 'SubjectAccessReview',
-        spec: {
-          user: caller.username,
-          uid: caller.uid,
-          groups: caller.groups,
-          extra: caller.extra,
-          resourceAttributes: {
-            group: AUDIT_API_GROUP,
-            resource: AUDIT_RESOURCE,
-            verb: AUDIT_VERB,
-            // Omitted namespace = every namespace, which is what a cluster-wide question needs.
-            ...(scope === null ? {} : { namespace: scope }),
-          },
-        },
-      },
+  allowed(caller: Caller, scope: Scope): Promise<boolean> {
+    return subjectMay(this.authz, caller, {
+      group: AUDIT_API_GROUP,
+      resource: AUDIT_RESOURCE,
+      verb: AUDIT_VERB,
+      // Omitted namespace = every namespace, which is what a cluster-wide question needs.
+      ...(scope === null ? {} : { namespace: scope }),
     });
-    return review.status?.allowed === true && review.status.denied !== true;
   }
+}
+
+/** One SubjectAccessReview for an authenticated caller: may they do this to that resource? */
+export async function subjectMay(
+  authz: AuthorizationV1Api,
+  caller: Caller,
+  resourceAttributes: V1ResourceAttributes,
+): Promise<boolean> {
+  const review = await authz.createSubjectAccessReview({
+    body: {
+      apiVersion: 'authorization.k8s.io/v1',
+      kind: 'SubjectAccessReview',
+      spec: {
+        user: caller.username,
+        uid: caller.uid,
+        groups: caller.groups,
+        extra: caller.extra,
+        resourceAttributes,
+      },
+    },
+  });
+  return review.status?.allowed === true && review.status.denied !== true;
 }

@@ -17,6 +17,13 @@ export interface DecisionFilter {
   /** Decisions made by this Canary. */
   canary?: DeciderKey;
   correlationId?: string;
+  /** Decisions about this image: its repository (`ghcr.io/org/app`), and the tag when given. */
+  image?: ImageKey;
+}
+
+export interface ImageKey {
+  repository: string;
+  tag?: string;
 }
 
 export interface DeciderKey {

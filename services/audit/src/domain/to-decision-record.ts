@@ -1,6 +1,6 @@
 import type { DeployDecisionRecordedV1 } from '@capstan/events';
 import type { DecisionRecord, DecisionTargetRecord, JsonValue } from './decision-record.js';
-import { redactSecrets } from './redact.js';
+import { redactSecrets, withoutCredentials } from '@capstan/gitops-core';
 
 /** What the caller supplies because domain code never makes ids or reads the clock. */
 export interface RecordingContext {
@@ -11,8 +11,10 @@ export interface RecordingContext {
 /**
  * The audit row for a decision event. Targets are the union of the event's targets and its
  * change set, keyed by object; each carries its own change action when the change set has one.
- * Values pass through JSON once so the record holds exactly what jsonb will give back, and secret
- * values in the change set and evidence become digests before anything is stored or hashed.
+ * Values pass through JSON once so the record holds exactly what jsonb will give back. The
+ * services mask secret values before they publish; this is the last line, as the log is forever:
+ * secret values in the change set and evidence, and credentials in any URL, are masked before
+ * anything is stored or hashed (gitops-core's secret-redaction, the one rule for every service).
  */
 export function toDecisionRecord(event: DeployDecisionRecordedV1, context: RecordingContext): DecisionRecord {
   const d = event.data;
@@ -26,7 +28,7 @@ export function toDecisionRecord(event: DeployDecisionRecordedV1, context: Recor
     action: d.action,
     outcome: d.outcome,
     reason: d.reason,
-    message: d.message,
+    message: redactSecrets(d.message),
     actor: {
       kind: d.actor.kind,
       name: d.actor.name,
@@ -37,7 +39,7 @@ export function toDecisionRecord(event: DeployDecisionRecordedV1, context: Recor
     source: d.source
       ? {
           repository: d.source.repository,
-          url: d.source.url,
+          url: withoutCredentials(d.source.url),
           ref: d.source.ref,
           revision: d.source.revision,
           sha: d.source.sha,

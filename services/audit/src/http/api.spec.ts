@@ -180,6 +180,9 @@ void describe('audit HTTP API', () => {
       ['?correlationId=', 'correlationId'],
       ['?format=xml', 'format'],
       ['?format=csv&cursor=' + 'djE6NQ', 'cursor'],
+      ['?name=web%00', 'name'],
+      ['?actor=%00', 'actor'],
+      ['?namespace=shop%00x', 'namespace'],
     ];
     for (const [query, parameter] of cases) {
       const { status, body } = (await get(`/api/v1/decisions${query}`)) as {
@@ -190,6 +193,8 @@ void describe('audit HTTP API', () => {
       assert.equal(body.parameter, parameter, query);
       assert.ok(body.message.startsWith(`${parameter}:`), body.message);
     }
+    const history = await get('/api/v1/objects/shop/Deployment/web%00/history');
+    assert.deepEqual([history.status, (history.body as { parameter: string }).parameter], [400, 'name']);
     const { body } = await get('/api/v1/decisions?limit=501');
     assert.match((body as { message: string }).message, /at most 500/);
   });

@@ -26,6 +26,7 @@ const filterDocs: (readonly [string, string])[] = [
   ['sync', '`<namespace>/<name>` of the Sync that decided'],
   ['canary', '`<namespace>/<name>` of the Canary that decided'],
   ['correlationId', 'decisions of one deploy'],
+  ['image', 'decisions about an image: `<repository>` or `<repository>:<tag>`, e.g. `ghcr.io/org/app:1.2.3`'],
 ];
 
 @ApiTags('decisions')

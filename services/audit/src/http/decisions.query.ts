@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   cursorParam,
   deciderParam,
+  imageParam,
   limitParam,
   namespaceParam,
   nonEmpty,
@@ -22,6 +23,7 @@ const filters = {
   sync: deciderParam.optional(),
   canary: deciderParam.optional(),
   correlationId: nonEmpty.optional(),
+  image: imageParam.optional(),
 };
 
 export const EXPORT_FORMATS = ['json', 'ndjson', 'csv'] as const;

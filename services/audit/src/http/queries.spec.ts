@@ -237,4 +237,32 @@ void describe('audit HTTP API: running objects, timelines, exports, docs', () =>
     assert.equal(ui.status, 200);
     assert.match(ui.text, /swagger/i);
   });
+
+  void it('finds the decisions about an image, by repository or by repository and tag', async () => {
+    const automation = { kind: 'ImageUpdateAutomation', namespace: 'images', name: 'fleet' } as const;
+    const repository = '127.0.0.1:5000/team/podinfo';
+    for (const [tag, repo] of [
+      ['3.0.1', repository],
+      ['3.0.2', repository],
+      ['1.0.0', '127.0.0.1:5000/team/other'],
+    ] as const)
+      await record(
+        { commit: 40, action: 'image.updated', image: { repository: repo, tag }, withoutSource: true },
+        { decidedBy: automation },
+      );
+    const found = async (image: string) =>
+      (await json<PageView<DecisionView>>(`/api/v1/decisions?image=${encodeURIComponent(image)}`)).items.map(
+        (d) => {
+          const i = d.image as { repository: string; tag: string };
+          return `${i.repository}:${i.tag}`;
+        },
+      );
+    // A registry's port is not a tag; newest first.
+    assert.deepEqual(await found(repository), [`${repository}:3.0.2`, `${repository}:3.0.1`]);
+    assert.deepEqual(await found(`${repository}:3.0.1`), [`${repository}:3.0.1`]);
+    assert.deepEqual(await found('127.0.0.1:5000/team'), []);
+    const bad = await get(`/api/v1/decisions?image=${encodeURIComponent(`${repository}@sha256:abc`)}`);
+    assert.equal(bad.status, 400);
+    assert.match(bad.text, /image: must be <repository> or <repository>:<tag>, without a digest/);
+  });
 });

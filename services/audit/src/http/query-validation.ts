@@ -33,10 +33,15 @@ export class ZodParamsPipe<S extends z.ZodType> implements PipeTransform<unknown
   }
 }
 
-/** Query strings can repeat a key; these endpoints take each parameter once. */
-export const single = z.string({
-  error: (i) => (Array.isArray(i.input) ? 'given more than once' : 'must be a string'),
-});
+/**
+ * Query strings can repeat a key; these endpoints take each parameter once. Postgres text cannot
+ * hold a NUL byte, so one in any parameter would fail in the database as a 500: refused here.
+ */
+export const single = z
+  .string({
+    error: (i) => (Array.isArray(i.input) ? 'given more than once' : 'must be a string'),
+  })
+  .regex(/^[^\0]*$/, 'must not contain a NUL byte');
 
 export const nonEmpty = single.min(1, 'must not be empty');
 
@@ -65,3 +70,17 @@ export const deciderParam = single
     const [namespace = '', name = ''] = s.split('/');
     return { namespace, name };
   });
+
+/**
+ * `<repository>` or `<repository>:<tag>` as a person writes an image (`ghcr.io/org/app:1.2.3`);
+ * a colon before the last `/` is a registry's port, not a tag. A digest is not searched by.
+ */
+export const imageParam = nonEmpty
+  .max(512, 'must be at most 512 characters')
+  .regex(/^[^@\s]+$/, 'must be <repository> or <repository>:<tag>, without a digest')
+  .transform((s) => {
+    const slash = s.lastIndexOf('/');
+    const colon = s.lastIndexOf(':');
+    return colon > slash ? { repository: s.slice(0, colon), tag: s.slice(colon + 1) } : { repository: s };
+  })
+  .refine((i) => i.repository !== '' && i.tag !== '', 'must be <repository> or <repository>:<tag>');

@@ -24,6 +24,30 @@ export class VerifyController {
     private readonly auth: AuditAuth,
   ) {}
 
+  /** The newest verification this replica ran (on schedule or on request), without walking again. */
+  @Get('verify/last')
+  @ApiOperation({
+    summary: 'The last verification of the hash chain',
+    description: 'What the newest verification found and when; null before the first. Cluster-wide access.',
+  })
+  async last(@CurrentCaller() caller: Caller): Promise<{ check: (VerifyView & { at: string }) | null }> {
+    await this.auth.requireAny(caller, [null]);
+    const last = this.verifier.last;
+    if (!last) return { check: null };
+    const r = last.report;
+    return {
+      check: r.ok
+        ? { ok: true, checked: r.checked, at: last.at.toISOString() }
+        : {
+            ok: false,
+            checked: r.checked,
+            firstBrokenSeq: Number(r.firstBrokenSeq),
+            reason: r.reason,
+            at: last.at.toISOString(),
+          },
+    };
+  }
+
   /** Re-walks the hash chain from the first decision and names the first broken link. */
   @Get('verify')
   @ApiOperation({

@@ -1,9 +1,10 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { DeployDecisionRecordedV1 } from '@capstan/events';
 import { yieldToEventLoop } from '@capstan/messaging';
 import { CLOCK, type Clock } from '@capstan/platform';
 import { toDecisionRecord } from '../domain/to-decision-record.js';
 import { ID_GENERATOR, type IdGenerator } from '../ids.js';
+import { AuditMetrics } from '../observability/audit-metrics.js';
 import { prepareDecision, type PreparedDecision } from '../persistence/decision-insert.js';
 import { DecisionRepository, type AppendResult } from '../persistence/decision.repository.js';
 
@@ -22,11 +23,13 @@ export class DecisionIngest {
     private readonly decisions: DecisionRepository,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(ID_GENERATOR) private readonly ids: IdGenerator,
+    @Optional() private readonly metrics?: AuditMetrics,
   ) {}
 
   async ingest(event: DeployDecisionRecordedV1): Promise<AppendResult> {
     const record = toDecisionRecord(event, { id: this.ids.next(), recordedAt: this.clock.now() });
     const result = await this.decisions.append(record);
+    if (result.status === 'recorded') this.metrics?.recorded(record);
     switch (result.status) {
       case 'recorded':
         this.logger.debug(`recorded ${event.id} as #${result.seq}`);
@@ -65,6 +68,10 @@ export class DecisionIngest {
 
   async ingestPrepared(batch: readonly PreparedDecision[]): Promise<AppendResult[]> {
     const results = await this.decisions.appendPrepared(batch);
+    results.forEach((r, i) => {
+      const prepared = batch[i];
+      if (r.status === 'recorded' && prepared) this.metrics?.recorded(prepared.record);
+    });
     const recorded = results.filter((r) => r.status === 'recorded').length;
     this.logger.debug(`batch of ${batch.length}: ${recorded} recorded, ${batch.length - recorded} duplicate`);
     return results;

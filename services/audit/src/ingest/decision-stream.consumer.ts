@@ -7,6 +7,7 @@ import {
   type RetryPolicy,
   type RunningConsumer,
 } from '@capstan/messaging';
+import { StepHooks } from '@capstan/platform';
 import { isDatabaseUnavailable } from './database-unavailable.js';
 import type { DecisionIngest } from './decision-ingest.service.js';
 
@@ -18,6 +19,8 @@ export interface DecisionStreamOptions {
   /** How long a batch waits to fill once its first decision arrived. */
   maxWaitMs?: number;
   retry?: RetryPolicy;
+  /** Where chaos tests stop it (audit.batch-committed: in Postgres, not acked). */
+  hooks?: StepHooks;
 }
 
 /**
@@ -60,6 +63,7 @@ export class DecisionStreamConsumer implements OnApplicationBootstrap, BeforeApp
       handleBatch: async (items, prepared) => {
         const batch = prepared ?? (await this.ingest.prepare(decisionsOf(items)));
         if (batch.length > 0) await this.ingest.ingestPrepared(batch);
+        (this.options.hooks ?? StepHooks.none).step('audit.batch-committed', batch[0]?.record.eventId);
       },
       onUnavailable: (error, attempt) => {
         // Once at the start of an outage, then now and then: a log line per retry would flood.

@@ -1,11 +1,16 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, type PrismaClient } from '@capstan/db';
+import { Prisma, type PgPool, type PrismaClient } from '@capstan/db';
 import type { ChainedDecision } from '../domain/decision-record.js';
 import type { DecisionFilter, DeciderKey, Page } from '../domain/decision-query.js';
 import { decisionPageSql } from './decision-page.sql.js';
-import { decisionsBySeq, decisionsOfPage, type DecisionSelectRow } from './decision-select.sql.js';
+import {
+  decisionsBySeq,
+  decisionsOfPage,
+  queryDecisionRows,
+  type DecisionSelectRow,
+} from './decision-select.sql.js';
 import { fromRow } from './decision-row.js';
-import { PRISMA } from './prisma.provider.js';
+import { PG_POOL, PRISMA } from './prisma.provider.js';
 
 /** Rows per round trip when an export walks the whole log. */
 export const EXPORT_BATCH = 500;
@@ -32,7 +37,11 @@ export interface RunningObjectRow {
 /** Read side of the decision log: filtered pages, exports, "what is running", timelines. */
 @Injectable()
 export class DecisionQueries {
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    /** Pages of decisions are read through pg (see queryDecisionRows). */
+    @Inject(PG_POOL) private readonly pool: PgPool,
+  ) {}
 
   /**
    * Newest first; `page.beforeSeq` continues after a previous page (keyset, never OFFSET). The page's
@@ -40,7 +49,8 @@ export class DecisionQueries {
    * express, e.g. start from decision_targets), then the decisions themselves by seq.
    */
   async list(filter: DecisionFilter, page: Page): Promise<ChainedDecision[]> {
-    const rows = await this.prisma.$queryRaw<DecisionSelectRow[]>(
+    const rows = await queryDecisionRows<DecisionSelectRow>(
+      this.pool,
       decisionsOfPage(decisionPageSql(filter, page)),
     );
     return rows.map(fromRow);
@@ -131,7 +141,7 @@ export class DecisionQueries {
        LIMIT ${limit}`;
     if (rows.length === 0) return [];
     const seqs = [...new Set(rows.flatMap((r) => [r.applied_seq, r.current_seq]))];
-    const decisions = await this.prisma.$queryRaw<DecisionSelectRow[]>(decisionsBySeq(seqs));
+    const decisions = await queryDecisionRows<DecisionSelectRow>(this.pool, decisionsBySeq(seqs));
     const bySeq = new Map(decisions.map((d) => [d.seq, fromRow(d)]));
     return rows.flatMap((r) => {
       const lastApplied = bySeq.get(r.applied_seq);

@@ -16,10 +16,11 @@ void describe('DecisionQueries.list', () => {
   // Would match "a_b@example.com" if `_` were a LIKE wildcard.
   const lookalike = { name: 'Axb', email: 'axb@example.com' };
   const shouting = { name: 'Someone', email: 'A_B@EXAMPLE.COM' };
+  const late = { name: 'Late Comer', email: 'late@example.com' };
 
   before(async () => {
     audit = await auditOnTestDatabase();
-    queries = new DecisionQueries(audit.prisma);
+    queries = new DecisionQueries(audit.prisma, audit.pool);
     const events = [
       decisionEvent({
         id: 'ev-1',
@@ -55,6 +56,29 @@ void describe('DecisionQueries.list', () => {
         decidedAt: '2026-03-05T00:00:00Z',
         action: 'pruned',
         targets: [deployment('web')],
+      }),
+      // Recorded after ev-5 but decided in February: a late arrival, highest seq, mid-window.
+      decisionEvent({
+        id: 'ev-6',
+        decidedAt: '2026-02-12T12:00:00Z',
+        action: 'pruned',
+        author: late,
+        targets: [deployment('late', 'edge')],
+      }),
+      // The last millisecond of February, and the first of March (outside a February window).
+      decisionEvent({
+        id: 'ev-7',
+        decidedAt: '2026-02-28T23:59:59.999Z',
+        action: 'pruned',
+        author: late,
+        targets: [deployment('late', 'edge')],
+      }),
+      decisionEvent({
+        id: 'ev-8',
+        decidedAt: '2026-03-01T00:00:00Z',
+        action: 'pruned',
+        author: late,
+        targets: [deployment('late', 'edge')],
       }),
     ];
     for (const event of events) await audit.ingest.ingest(event);
@@ -102,10 +126,51 @@ void describe('DecisionQueries.list', () => {
       since: new Date('2026-02-01T00:00:00Z'),
       until: new Date('2026-03-01T00:00:00Z'),
     };
-    assert.deepEqual(await list(pruned), ['ev-4', 'ev-3', 'ev-2']);
-    assert.deepEqual(await pageByPage(pruned), ['ev-4', 'ev-3', 'ev-2']);
+    // By seq, not by time: ev-6 was recorded last though decided mid-February.
+    assert.deepEqual(await list(pruned), ['ev-7', 'ev-6', 'ev-4', 'ev-3', 'ev-2']);
+    assert.deepEqual(await pageByPage(pruned), ['ev-7', 'ev-6', 'ev-4', 'ev-3', 'ev-2']);
     const page = await queries.list(pruned, { limit: 2 });
-    assert.deepEqual(ids(page), ['ev-4', 'ev-3']);
-    assert.deepEqual(ids(await queries.list(pruned, { limit: 2, beforeSeq: page.at(-1)!.seq })), ['ev-2']);
+    assert.deepEqual(ids(page), ['ev-7', 'ev-6']);
+    assert.deepEqual(ids(await queries.list(pruned, { limit: 2, beforeSeq: page.at(-1)!.seq })), [
+      'ev-4',
+      'ev-3',
+    ]);
+  });
+
+  void it('keeps a window to its exact bounds inside a day: since inclusive, until exclusive', async () => {
+    const midDay = {
+      action: 'pruned',
+      since: new Date('2026-02-12T12:00:00Z'),
+      until: new Date('2026-02-20T00:00:00Z'),
+    };
+    assert.deepEqual(await list(midDay), ['ev-6', 'ev-3']);
+    assert.deepEqual(await pageByPage(midDay), ['ev-6', 'ev-3']);
+    const oneMs = {
+      action: 'pruned',
+      since: new Date('2026-02-28T23:59:59.999Z'),
+      until: new Date('2026-03-01T00:00:00Z'),
+    };
+    assert.deepEqual(await list(oneMs), ['ev-7']);
+    assert.deepEqual(await list({ ...oneMs, action: 'applied' }), []);
+  });
+
+  void it('lists an action in an open window, with only since or only until', async () => {
+    assert.deepEqual(await list({ action: 'pruned', since: new Date('2026-02-15T00:00:00Z') }), [
+      'ev-8',
+      'ev-7',
+      'ev-5',
+      'ev-4',
+      'ev-3',
+    ]);
+    assert.deepEqual(await pageByPage({ action: 'pruned', until: new Date('2026-02-12T12:00:00Z') }), [
+      'ev-2',
+    ]);
+    // A window longer than the day-by-day walk takes goes as one range, with the same answer.
+    const years = {
+      action: 'pruned',
+      since: new Date('2024-01-01T00:00:00Z'),
+      until: new Date('2026-03-01T00:00:00Z'),
+    };
+    assert.deepEqual(await list(years), ['ev-7', 'ev-6', 'ev-4', 'ev-3', 'ev-2']);
   });
 });

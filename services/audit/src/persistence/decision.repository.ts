@@ -1,11 +1,18 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { Prisma, type PgPool, type PrismaClient } from '@capstan/db';
+import { StepHooks } from '@capstan/platform';
 import { GENESIS_HASH, linkHash, type ChainLink } from '../domain/chain.js';
 import type { ChainedDecision, DecisionRecord } from '../domain/decision-record.js';
 import type { ObjectRefKey, Page } from '../domain/decision-query.js';
 import { fromColumns, fromRow } from './decision-row.js';
-import { decisionOwnColumns, type DecisionColumns } from './decision-select.sql.js';
+import {
+  decisionOwnColumns,
+  decisionsAfter,
+  queryDecisionRows,
+  type DecisionColumns,
+  type DecisionSelectRow,
+} from './decision-select.sql.js';
 import {
   insertBatch,
   prepareDecision,
@@ -39,6 +46,7 @@ export class DecisionRepository {
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     /** Appends go through pg directly: the hot path, where Prisma's per-statement work showed. */
     @Inject(PG_POOL) private readonly pool: PgPool,
+    @Optional() private readonly hooks: StepHooks = StepHooks.none,
   ) {}
 
   /**
@@ -62,8 +70,8 @@ export class DecisionRepository {
 
   /**
    * appendBatch for records prepared beforehand (prepareDecision: canonical content and row JSON,
-   * the CPU-heavy part). Under the lock only the head is read, each hash is one sha256 over the
-   * head's hash and the prepared content, and the rows go in with one statement (insertBatch).
+   * the CPU-heavy part). The transaction starts holding the chain lock; then only the head is
+   * read, each hash is one sha256 over the head's hash and the prepared content, and the rows go in with one statement (insertBatch).
    * One transaction on one connection of the pg pool, holding the advisory lock until it ends.
    */
   async appendPrepared(batch: readonly PreparedDecision[]): Promise<AppendResult[]> {
@@ -71,9 +79,12 @@ export class DecisionRepository {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     try {
-      await client.query('BEGIN');
       try {
+        // BEGIN and the chain lock in one round trip (simple protocol; the key is a constant).
+        await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`);
         const results = await this.appendLocked(client, batch);
+        // The rows are one INSERT, so "between rows" is here: written, chained, not committed.
+        this.hooks.step('audit.batch-inserted', batch[0]?.record.eventId);
         await client.query('COMMIT');
         return results;
       } catch (e) {
@@ -92,7 +103,6 @@ export class DecisionRepository {
     client: PoolClient,
     batch: readonly PreparedDecision[],
   ): Promise<AppendResult[]> {
-    await client.query('SELECT pg_advisory_xact_lock($1)', [CHAIN_LOCK_KEY]);
     const eventIds = [...new Set(batch.map((p) => p.record.eventId))];
     // One round trip for both: what is already recorded, and the head to chain onto. (A statement
     // of its own after the lock: its snapshot must include what the previous holder committed.)
@@ -133,9 +143,11 @@ export class DecisionRepository {
     const before =
       page.beforeSeq === undefined ? Prisma.empty : Prisma.sql`AND decision_seq < ${page.beforeSeq}`;
     // One statement: the touches by the index, then each one's decision (by decisions_seq_key).
-    const rows = await this.prisma.$queryRaw<
-      (DecisionColumns & { touchApiVersion: string; touchAction: string | null })[]
-    >`
+    const rows = await queryDecisionRows<
+      DecisionColumns & { touchApiVersion: string; touchAction: string | null }
+    >(
+      this.pool,
+      Prisma.sql`
       WITH touches AS (
         SELECT DISTINCT ON (decision_seq) decision_seq, api_version, action
           FROM decision_targets
@@ -144,7 +156,8 @@ export class DecisionRepository {
          LIMIT ${page.limit})
       SELECT ${decisionOwnColumns}, touches.api_version AS "touchApiVersion", touches.action AS "touchAction"
         FROM touches JOIN decisions d ON d.seq = touches.decision_seq
-       ORDER BY touches.decision_seq DESC`;
+       ORDER BY touches.decision_seq DESC`,
+    );
     return rows.map((row) => ({
       decision: fromColumns(row),
       apiVersion: row.touchApiVersion,
@@ -152,14 +165,13 @@ export class DecisionRepository {
     }));
   }
 
-  /** A batch of chain links in seq order, after `afterSeq`, for verification. */
+  /**
+   * A batch of chain links in seq order, after `afterSeq`, for verification: one statement with
+   * the targets folded in, through pg. Half the service's CPU of findMany with its targets through
+   * Prisma (0.8 s against 1.3-1.8 s for 20,000 links); the wall time, on a busy machine, about the same.
+   */
   async chainLinks(afterSeq: bigint | null, size: number): Promise<ChainLink[]> {
-    const rows = await this.prisma.decision.findMany({
-      where: afterSeq === null ? {} : { seq: { gt: afterSeq } },
-      orderBy: { seq: 'asc' },
-      take: size,
-      include: { targets: true },
-    });
+    const rows = await queryDecisionRows<DecisionSelectRow>(this.pool, decisionsAfter(afterSeq ?? 0n, size));
     return rows.map((row) => {
       const record = fromRow(row);
       return { seq: record.seq, prevHash: record.prevHash, hash: record.hash, record };

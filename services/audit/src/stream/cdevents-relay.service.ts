@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { headers } from '@nats-io/nats-core';
-import type { Bus } from '@capstan/messaging';
+import { publishAll, type Bus, type OutgoingMessage } from '@capstan/messaging';
 import { CLOCK, type Clock } from '@capstan/platform';
+import type { ChainedDecision } from '../domain/decision-record.js';
 import { BUS } from '../messaging.js';
 import { OutboxRepository } from '../subscriptions/outbox.repository.js';
 import { cdeventOf } from '../subscriptions/payload.js';
@@ -13,7 +14,8 @@ const BATCH = 200;
 
 /**
  * Republishes every recorded decision that has a CDEvent on `<prefix>.cdevents.<type>`, following
- * the log with a Postgres cursor. Nats-Msg-Id is the CDEvent's deterministic id, so a batch
+ * the log with a Postgres cursor, a batch at a time, in log order (one connection's publishes are
+ * stored in the order sent; after a failed publish, the retried batch's missing ones land later). Nats-Msg-Id is the CDEvent's deterministic id, so a batch
  * published again after a crash (before its cursor moved) is dropped by the stream's duplicate window.
  */
 @Injectable()
@@ -39,25 +41,30 @@ export class CdeventsRelay implements OnApplicationBootstrap, OnApplicationShutd
 
   async step(): Promise<boolean> {
     const n = await this.outbox.relay(CDEVENTS_CURSOR, BATCH, this.clock.now(), async (decisions) => {
-      for (const d of decisions) {
-        const event = cdeventOf(d);
-        if (!event) continue;
-        const h = headers();
-        h.set('Content-Type', 'application/json');
-        h.set('ce-specversion', '1.0');
-        h.set('ce-id', event.context.id);
-        h.set('ce-type', event.context.type);
-        h.set('ce-source', event.context.source);
-        await this.bus.js.publish(
-          this.bus.topology.cdeventSubject(event.context.type),
-          JSON.stringify(event),
-          {
-            msgID: event.context.id,
-            headers: h,
-          },
-        );
-      }
+      // All of the batch at once, then every acknowledgement (publishAll): a failure fails the
+      // batch, the cursor stays, and the retry's duplicates are dropped by their Nats-Msg-Id.
+      await publishAll(
+        this.bus.nc,
+        decisions.flatMap((d) => this.messageOf(d) ?? []),
+      );
     });
     return n === BATCH;
+  }
+
+  private messageOf(d: ChainedDecision): OutgoingMessage | null {
+    const event = cdeventOf(d);
+    if (!event) return null;
+    const h = headers();
+    h.set('Content-Type', 'application/json');
+    h.set('ce-specversion', '1.0');
+    h.set('ce-id', event.context.id);
+    h.set('ce-type', event.context.type);
+    h.set('ce-source', event.context.source);
+    return {
+      subject: this.bus.topology.cdeventSubject(event.context.type),
+      data: JSON.stringify(event),
+      msgID: event.context.id,
+      headers: h,
+    };
   }
 }

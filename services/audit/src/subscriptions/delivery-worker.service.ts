@@ -5,7 +5,8 @@ import {
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
 } from '@nestjs/common';
-import { CLOCK, type Clock } from '@capstan/platform';
+import { CLOCK, capstanGauge, type Clock } from '@capstan/platform';
+import { AuditMetrics } from '../observability/audit-metrics.js';
 import { OutboxRepository, type ClaimedDelivery } from './outbox.repository.js';
 import { CompletionBatch } from './completion-batch.js';
 import { webhookMessage, type WebhookMessage } from './payload.js';
@@ -50,7 +51,18 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     @Inject(WEBHOOK_SENDER) private readonly sender: WebhookSender,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(WEBHOOK_OPTIONS) private readonly options: WebhookOptions,
+    private readonly metrics: AuditMetrics,
   ) {
+    capstanGauge(metrics.registry, 'webhookOutbox', async (set) => {
+      let pending = 0;
+      let dead = 0;
+      for (const c of (await outbox.counts(registry.all().map((s) => s.key))).values()) {
+        pending += c.pending;
+        dead += c.dead;
+      }
+      set({ status: 'pending' }, pending);
+      set({ status: 'dead' }, dead);
+    });
     this.loop = new PollLoop('webhook delivery', options.pollMs, () => this.step());
     this.delivered = new CompletionBatch((rows) => this.outbox.markManyDelivered(rows));
     fanout.onEnqueued(() => this.loop.wake());
@@ -108,7 +120,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
   private message(d: ClaimedDelivery, format: SubscriptionFormat): WebhookMessage | null {
     const key = `${d.decision.seq}:${format}`;
     if (this.messages.has(key)) return this.messages.get(key) ?? null;
-    const message = webhookMessage(d.decision, format);
+    const message = webhookMessage(d.decision, format, { consoleUrl: this.options.consoleUrl });
     this.messages.set(key, message);
     for (const k of this.messages.keys()) {
       if (this.messages.size <= MESSAGE_CACHE_SIZE) break;
@@ -129,6 +141,7 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
         },
         Math.random(),
       );
+      this.metrics.delivered(d.subscription, next.status === 'dead' ? 'dead' : 'failure');
       await this.outbox.markFailed(
         d.id,
         error,
@@ -144,7 +157,8 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
     try {
       if (!sub) return await fail('subscription no longer exists');
       const message = this.message(d, sub.format);
-      // The format changed to cdevents after the row was written and this decision has no CDEvent.
+      // Nothing to send in this format (no CDEvent, no commit for a status), e.g. after the
+      // format changed since the row was written.
       if (message === null) return await this.delivered.add({ id: d.id, at: this.clock.now() });
       let secret: string | null = null;
       if (sub.secretRef) {
@@ -153,8 +167,10 @@ export class DeliveryWorker implements OnApplicationBootstrap, OnApplicationShut
           return await fail(`secret ${sub.namespace}/${sub.secretRef.name} has no key "token"`);
       }
       const result = await this.sender.send(sub.url, message, secret);
-      if (result.ok) await this.delivered.add({ id: d.id, at: this.clock.now() });
-      else await fail(result.error);
+      if (result.ok) {
+        this.metrics.delivered(d.subscription, 'success');
+        await this.delivered.add({ id: d.id, at: this.clock.now() });
+      } else await fail(result.error);
     } catch (e) {
       // The outcome could not be recorded; the lease runs out and the row is tried again.
       this.logger.warn(`delivery ${d.id}: ${e instanceof Error ? e.message : String(e)}`);

@@ -10,8 +10,12 @@ export function matchesFilter(
   filter: SubscriptionFilter,
   subscriptionNamespace: string,
   decision: Pick<ChainedDecision, 'action' | 'decidedBy' | 'targets'>,
+  scope: 'namespace' | 'cluster' = 'cluster',
 ): boolean {
   const { action, decidedBy, targets } = decision;
+  // A tenant's Subscription hears its own namespace's decisions only: another tenant's commits,
+  // authors and objects are theirs.
+  if (scope === 'namespace' && decidedBy.namespace !== subscriptionNamespace) return false;
   if (filter.actions.length > 0 && !filter.actions.includes(action)) return false;
   if (
     filter.namespaces.length > 0 &&

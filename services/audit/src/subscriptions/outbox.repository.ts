@@ -1,8 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Prisma, type PrismaClient } from '@capstan/db';
+import { Prisma, type PgPool, type PrismaClient } from '@capstan/db';
 import type { ChainedDecision } from '../domain/decision-record.js';
 import { fromRow } from '../persistence/decision-row.js';
-import { PRISMA } from '../persistence/prisma.provider.js';
+import {
+  decisionsAfter,
+  queryDecisionRows,
+  type DecisionSelectRow,
+} from '../persistence/decision-select.sql.js';
+import { PG_POOL, PRISMA } from '../persistence/prisma.provider.js';
 
 /** Decisions kept for claims; a few batches of fan-out. */
 const DECISION_CACHE_SIZE = 2_000;
@@ -51,7 +56,11 @@ export interface SubscriptionCounts {
 export class OutboxRepository {
   private readonly decisionCache = new Map<bigint, ChainedDecision>();
 
-  constructor(@Inject(PRISMA) private readonly prisma: PrismaClient) {}
+  constructor(
+    @Inject(PRISMA) private readonly prisma: PrismaClient,
+    /** The relays' reads: every decision passes through each relay, and Prisma's row handling showed. */
+    @Inject(PG_POOL) private readonly pool: PgPool,
+  ) {}
 
   /** For writes outside a relay transaction (replay). */
   get client(): PrismaClient {
@@ -63,29 +72,35 @@ export class OutboxRepository {
    * the cursor past them, in one transaction holding the cursor row: replicas take turns (a
    * replica that finds the row locked skips this round) and a failed batch is retried whole.
    * A cursor seen for the first time starts at the head of the log: relays send what happens
-   * from now on; history is what replay is for.
+   * from now on; history is what replay is for. `handle` null means nobody wants these decisions
+   * (no Subscription exists): the cursor moves to the head without reading them.
    */
   async relay(
     name: string,
     limit: number,
     now: Date,
-    handle: (decisions: ChainedDecision[], tx: Prisma.TransactionClient) => Promise<void>,
+    handle: ((decisions: ChainedDecision[], tx: Prisma.TransactionClient) => Promise<void>) | null,
   ): Promise<number> {
     await this.prisma.$executeRaw`
       INSERT INTO decision_cursors (name, seq, updated_at)
       SELECT ${name}, COALESCE(MAX(seq), 0), ${now} FROM decisions
       ON CONFLICT (name) DO NOTHING`;
+    if (handle === null) {
+      await this.prisma.$executeRaw`
+        UPDATE decision_cursors c SET seq = h.seq, updated_at = ${now}
+          FROM (SELECT MAX(seq) AS seq FROM decisions) h
+         WHERE c.name = ${name} AND h.seq > c.seq`;
+      return 0;
+    }
     return this.prisma.$transaction(
       async (tx) => {
         const [cursor] = await tx.$queryRaw<{ seq: bigint }[]>`
           SELECT seq FROM decision_cursors WHERE name = ${name} FOR UPDATE SKIP LOCKED`;
         if (!cursor) return 0;
-        const rows = await tx.decision.findMany({
-          where: { seq: { gt: cursor.seq } },
-          orderBy: { seq: 'asc' },
-          take: limit,
-          include: { targets: true },
-        });
+        // One statement, targets folded in, through pg: every decision passes here once per
+        // relay, and findMany with its targets cost two statements and most of the relay's CPU.
+        // (Decisions never change, so reading them outside the cursor's transaction is safe.)
+        const rows = await queryDecisionRows<DecisionSelectRow>(this.pool, decisionsAfter(cursor.seq, limit));
         const last = rows.at(-1);
         if (!last) return 0;
         await handle(rows.map(fromRow), tx);

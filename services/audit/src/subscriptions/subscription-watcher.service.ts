@@ -11,6 +11,7 @@ import { KubeSubscriptions } from './kube-subscriptions.js';
 import { OutboxRepository } from './outbox.repository.js';
 import { SecretCache } from './secret-cache.js';
 import {
+  CrossNamespaceSubscriptionError,
   InvalidSubscriptionError,
   parseSubscription,
   subscriptionKey,
@@ -18,6 +19,7 @@ import {
   type SubscriptionStatus,
 } from './subscription.js';
 import { SubscriptionRegistry } from './subscription-registry.js';
+import { WEBHOOK_OPTIONS, type WebhookOptions } from './subscriptions.config.js';
 import { deliveryStatus, readyCondition, statusWriteDue, type WrittenStatus } from './subscription-status.js';
 
 export const KUBE_SUBSCRIPTIONS = Symbol('KubeSubscriptions');
@@ -53,6 +55,7 @@ export class SubscriptionWatcher implements OnApplicationBootstrap, OnApplicatio
     private readonly outbox: OutboxRepository,
     private readonly readiness: Readiness,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(WEBHOOK_OPTIONS) private readonly options: WebhookOptions,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -95,7 +98,7 @@ export class SubscriptionWatcher implements OnApplicationBootstrap, OnApplicatio
     const seen = this.seen.get(key);
     if (seen?.generation === generation && seen.ready && this.registry.get(key)) return;
     try {
-      const sub = parseSubscription(obj);
+      const sub = parseSubscription(obj, this.options.allowCrossNamespaceRefs);
       if (seen?.generation !== generation && sub.secretRef)
         this.secrets.forget(sub.namespace, sub.secretRef.name);
       const secretProblem = sub.secretRef
@@ -128,7 +131,8 @@ export class SubscriptionWatcher implements OnApplicationBootstrap, OnApplicatio
         });
       }
     } catch (e) {
-      if (e instanceof InvalidSubscriptionError) {
+      if (e instanceof InvalidSubscriptionError || e instanceof CrossNamespaceSubscriptionError) {
+        const reason = e instanceof CrossNamespaceSubscriptionError ? e.reason : 'InvalidSpec';
         this.registry.remove(key);
         this.seen.set(key, { generation, ready: true });
         await this.kube
@@ -136,7 +140,7 @@ export class SubscriptionWatcher implements OnApplicationBootstrap, OnApplicatio
             observedGeneration: generation,
             conditions: readyCondition(
               obj.status?.conditions,
-              { ready: false, reason: 'InvalidSpec', message: e.message, generation },
+              { ready: false, reason, message: e.message, generation },
               this.clock.now(),
             ),
           })

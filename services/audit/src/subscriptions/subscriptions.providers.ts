@@ -1,7 +1,8 @@
 import type { Provider, Type } from '@nestjs/common';
 import { CLOCK, type Clock } from '@capstan/platform';
 import { DeliveryWorker } from './delivery-worker.service.js';
-import { createKubeConfig } from '@capstan/kube';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { AUDIT_KUBE_CONFIG } from '../kube/audit-kube.providers.js';
 import { KubeSubscriptions } from './kube-subscriptions.js';
 import { SecretCache } from './secret-cache.js';
 import { SubscriptionRegistry } from './subscription-registry.js';
@@ -17,7 +18,8 @@ export function webhookProviders(options: WebhookOptions, sender?: WebhookSender
     { provide: WEBHOOK_OPTIONS, useValue: options },
     {
       provide: KUBE_SUBSCRIPTIONS,
-      useFactory: () => new KubeSubscriptions(createKubeConfig(options.kubeconfigPath)),
+      inject: [AUDIT_KUBE_CONFIG],
+      useFactory: (kc: KubeConfig) => new KubeSubscriptions(kc),
     },
     {
       provide: SECRET_CACHE,

@@ -9,25 +9,50 @@ export interface WebhookSender {
 }
 export const WEBHOOK_SENDER = Symbol('WebhookSender');
 
-/**
- * POSTs the event in CloudEvents structured-content JSON with the binary-mode `ce-*` headers that
- * name it, signed when the subscription has a secret. Any 2xx is success; anything else, a
- * timeout or a connection error is a failed attempt.
- */
-export function httpWebhookSender(timeoutMs: number): WebhookSender {
-  return {
-    async send(url, message, secret) {
-      const headers: Record<string, string> = {
-        'content-type': 'application/json; charset=utf-8',
-        'user-agent': 'capstan-audit-webhooks',
+/** The headers of one message: CloudEvents names, the HMAC signature, or an API token. */
+export function messageHeaders(message: WebhookMessage, secret: string | null): Record<string, string> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/json; charset=utf-8',
+    'user-agent': 'capstan-audit-webhooks',
+  };
+  switch (message.delivery) {
+    case 'cloudevent':
+      Object.assign(headers, {
         'ce-specversion': '1.0',
         'ce-id': message.id,
         'ce-type': message.type,
         'ce-source': message.source,
-      };
+      });
       if (secret !== null) headers[SIGNATURE_HEADER.toLowerCase()] = signBody(secret, message.body);
+      break;
+    case 'chat':
+      if (secret !== null) headers[SIGNATURE_HEADER.toLowerCase()] = signBody(secret, message.body);
+      break;
+    case 'github':
+      headers['accept'] = 'application/vnd.github+json';
+      headers['x-github-api-version'] = '2022-11-28';
+      if (secret !== null) headers['authorization'] = `Bearer ${secret}`;
+      break;
+    case 'gitlab':
+      if (secret !== null) headers['private-token'] = secret;
+      break;
+  }
+  return headers;
+}
+
+/**
+ * POSTs the message to the subscription's URL (plus the message's path): CloudEvents in
+ * structured-content JSON with the binary-mode `ce-*` headers that name it, chat messages as
+ * their service expects them, commit statuses with the API token. Any 2xx is success; anything
+ * else, a timeout or a connection error is a failed attempt.
+ */
+export function httpWebhookSender(timeoutMs: number): WebhookSender {
+  return {
+    async send(url, message, secret) {
+      const headers = messageHeaders(message, secret);
+      const target = message.path ? `${url.replace(/\/+$/, '')}${message.path}` : url;
       try {
-        const res = await fetch(url, {
+        const res = await fetch(target, {
           method: 'POST',
           headers,
           body: message.body,

@@ -169,6 +169,8 @@ void describe('webhook subscriptions', () => {
       KUBECONFIG: kubeconfigPath,
       AUDIT_AUTH: 'disabled',
       AUDIT_SUBSCRIPTIONS: 'enabled',
+      // The decisions come from Syncs in flux-system, the Subscriptions live in their own namespace.
+      ALLOW_CROSS_NAMESPACE_REFS: 'true',
       WEBHOOK_MAX_ATTEMPTS: '6',
       WEBHOOK_BACKOFF_BASE_MS: '20',
       WEBHOOK_BACKOFF_MAX_MS: '100',

@@ -28,6 +28,7 @@ export async function auditOnTestDatabase() {
   return {
     url: db.url,
     prisma,
+    pool,
     repository,
     ingest,
     verifier,

@@ -26,6 +26,10 @@ export interface DecisionEventSpec {
   withoutSource?: boolean;
   /** The deciding Sync; flux-system/shop unless given. */
   sync?: { namespace: string; name: string };
+  /** The deciding Canary instead of a Sync, as the canary-analyzer records its steps. */
+  canary?: { namespace: string; name: string };
+  /** The image an image decision is about. */
+  image?: { repository: string; tag: string; digest?: string };
 }
 
 export const deployment = (name: string, namespace = 'shop'): ObjectRef => ({
@@ -47,12 +51,15 @@ export function decisionEvent(spec: DecisionEventSpec): DeployDecisionRecordedV1
   const commit = spec.commit ?? 1;
   const decidedAt = spec.decidedAt ?? '2026-11-22T10:00:00Z';
   const sync = spec.sync ?? { namespace: 'flux-system', name: 'shop' };
+  const decider = spec.canary
+    ? { kind: 'Canary' as const, ...spec.canary }
+    : { kind: 'Sync' as const, ...sync };
   const data: DeployDecisionV1DataInput = {
     action: spec.action ?? 'applied',
     outcome: spec.outcome ?? 'succeeded',
     reason: 'ReconciliationSucceeded',
     message: `applied main@sha1:${sha(commit)}`,
-    decidedBy: { kind: 'Sync', ...sync },
+    decidedBy: decider,
     cluster: 'local',
     actor: { kind: 'person', name: author.name, email: author.email, evidence: 'commit-author' },
     actors: [{ kind: 'person', name: author.name, email: author.email, evidence: 'commit-author' }],
@@ -74,14 +81,15 @@ export function decisionEvent(spec: DecisionEventSpec): DeployDecisionRecordedV1
     targets: spec.targets ?? [],
     changeSet: spec.changeSet ?? [],
     evidence: spec.evidence ?? { diff: { changed: 1 } },
+    ...(spec.image ? { image: spec.image } : {}),
     decidedAt,
   };
   const event = parseEvent({
     specversion: '1.0',
     id: spec.id,
-    source: '/capstan/reconciler',
+    source: spec.canary ? '/capstan/canary-analyzer' : '/capstan/reconciler',
     type: DEPLOY_DECISION_RECORDED_V1,
-    subject: `${sync.namespace}/${sync.name}`,
+    subject: `${decider.namespace}/${decider.name}`,
     time: decidedAt,
     datacontenttype: 'application/json',
     correlationid: `corr-${spec.id}`,

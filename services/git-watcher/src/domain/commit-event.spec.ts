@@ -44,8 +44,10 @@ describe('commitObservedEvent', () => {
     assert.equal(revisionOf({ commit: sha }, sha), `sha1:${sha}`);
   });
 
-  it('follows main when the spec names no ref', () => {
-    assert.deepEqual(refOf({}), { branch: 'main' });
+  it("follows the remote's default branch when the spec names no ref", () => {
+    // No ref: the remote's default branch, named in the revision by the branch it resolved to.
+    assert.deepEqual(refOf({}), {});
+    assert.equal(revisionOf({}, sha, 'trunk'), `trunk@sha1:${sha}`);
     assert.deepEqual(refOf({ ref: { tag: 'v1' } }), { tag: 'v1' });
   });
 });

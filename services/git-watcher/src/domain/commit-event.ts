@@ -4,7 +4,13 @@ import {
   type CommitObservedV1,
   type CommitVerification,
 } from '@capstan/events';
-import { describeRef, formatRevision, type GitRef } from '@capstan/gitops-core';
+import {
+  describeRef,
+  followsHead,
+  formatRevision,
+  withoutCredentials,
+  type GitRef,
+} from '@capstan/gitops-core';
 import type { CommitInfo } from '@capstan/git';
 
 export interface ObservedRepository {
@@ -37,7 +43,8 @@ export function commitObservedEvent(
     time: now.toISOString(),
     datacontenttype: 'application/json',
     data: {
-      repository: { namespace: repo.namespace, name: repo.name, url: repo.url },
+      // The event goes to every consumer and the audit log: never a URL's credentials.
+      repository: { namespace: repo.namespace, name: repo.name, url: withoutCredentials(repo.url) },
       ref: describeRef(repo.ref),
       revision,
       sha: commit.sha,
@@ -51,15 +58,18 @@ export function commitObservedEvent(
   };
 }
 
-/** `<branch or tag>@sha1:<sha>`; for a semver range, the tag it resolved to. Pure. */
+/**
+ * `<branch or tag>@sha1:<sha>`; for a semver range, the tag it resolved to; with no ref, the
+ * remote's default branch it resolved to. Pure.
+ */
 export function revisionOf(ref: GitRef, sha: string, resolvedName?: string): string {
+  if (followsHead(ref) && resolvedName) return formatRevision({ branch: resolvedName }, sha);
   return ref.semver && resolvedName && !ref.commit
     ? formatRevision({ tag: resolvedName }, sha)
     : formatRevision(ref, sha);
 }
 
-/** The ref a GitRepository follows, defaulting like Flux does to the `main` branch... of the spec. */
+/** The ref a GitRepository follows; none means the remote's default branch (HEAD), as the CRD says. */
 export function refOf(spec: { ref?: GitRef }): GitRef {
-  const ref = spec.ref ?? {};
-  return ref.commit || ref.tag || ref.semver || ref.branch ? ref : { branch: 'main' };
+  return spec.ref ?? {};
 }

@@ -1,14 +1,25 @@
-import { GitCredentialsError, GitOperationError, VerificationKeysError } from '@capstan/git';
+import {
+  GitCredentialsError,
+  GitOperationError,
+  SourceNotAllowedError,
+  VerificationKeysError,
+} from '@capstan/git';
 
 /** kstatus reasons for a GitRepository that could not be polled. */
 export type SourceFailureReason =
-  'AuthenticationFailed' | 'SecretNotFound' | 'InvalidSecret' | 'RefNotFound' | 'GitOperationFailed';
+  | 'AuthenticationFailed'
+  | 'SecretNotFound'
+  | 'InvalidSecret'
+  | 'RefNotFound'
+  | 'URLNotAllowed'
+  | 'GitOperationFailed';
 
 /**
  * Why a poll failed, in the words a user acts on. Pure. git reports a 401/403 in several ways
  * depending on the transport and whether a prompt was possible; all mean "fix the credentials".
  */
 export function failureReason(error: unknown): SourceFailureReason {
+  if (error instanceof SourceNotAllowedError) return 'URLNotAllowed';
   if (error instanceof GitCredentialsError || error instanceof VerificationKeysError) return 'InvalidSecret';
   if (error instanceof Error && error.name === 'SecretNotFoundError') return 'SecretNotFound';
   if (error instanceof GitOperationError) {

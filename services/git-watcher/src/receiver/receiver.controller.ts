@@ -1,4 +1,5 @@
 import {
+  ConflictException,
   Controller,
   HttpCode,
   NotFoundException,
@@ -22,7 +23,7 @@ export class ReceiverController {
     @Param('namespace') namespace: string,
     @Param('name') name: string,
     @Req() req: { headers: IncomingHttpHeaders; rawBody?: Buffer },
-  ): Promise<{ requested: string[]; unknown: string[] }> {
+  ): Promise<{ requested: string[]; unknown: string[]; refused: string[] }> {
     const outcome = await this.receivers.deliver(
       namespace,
       name,
@@ -31,7 +32,9 @@ export class ReceiverController {
     );
     switch (outcome.kind) {
       case 'accepted':
-        return { requested: outcome.requested, unknown: outcome.unknown };
+        return { requested: outcome.requested, unknown: outcome.unknown, refused: outcome.refused };
+      case 'replayed':
+        throw new ConflictException(outcome.reason);
       case 'unauthorized':
         throw new UnauthorizedException(outcome.reason);
       case 'not-found':

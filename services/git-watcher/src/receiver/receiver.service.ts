@@ -10,13 +10,17 @@ import { CLOCK, type Clock, Readiness } from '@capstan/platform';
 import { KeptWatch, SecretReader } from '@capstan/kube';
 import { WatcherService } from '../watcher.service.js';
 import { ReceiverResources, type Receiver } from './receiver-resources.js';
+import { GIT_WATCHER_CONFIG, type GitWatcherConfig } from '../config.js';
 import { checkSignature } from './signature.js';
+import { checkFreshness, deliveryKey, splitTargets } from './replay.js';
+import { DeliveryLedger } from './delivery-ledger.js';
 
 export type Delivery =
   | { kind: 'not-found' }
   | { kind: 'suspended' }
   | { kind: 'unauthorized'; reason: string }
-  | { kind: 'accepted'; requested: string[]; unknown: string[] };
+  | { kind: 'replayed'; reason: string }
+  | { kind: 'accepted'; requested: string[]; unknown: string[]; refused: string[] };
 
 /** Where a Receiver's webhook is served; recorded in its status for users to copy. */
 export function webhookPath(namespace: string, name: string): string {
@@ -38,7 +42,9 @@ export class ReceiverService implements OnApplicationBootstrap, OnApplicationShu
     private readonly secrets: SecretReader,
     private readonly watcher: WatcherService,
     private readonly readiness: Readiness,
+    private readonly ledger: DeliveryLedger,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(GIT_WATCHER_CONFIG) private readonly config: GitWatcherConfig,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -70,13 +76,22 @@ export class ReceiverService implements OnApplicationBootstrap, OnApplicationShu
     if (!token) return { kind: 'unauthorized', reason: 'the receiver secret has no token' };
     const check = checkSignature(receiver.spec.type, headers, rawBody, token);
     if (!check.ok) return { kind: 'unauthorized', reason: check.reason };
+    const fresh = checkFreshness(
+      check.signedAt,
+      this.clock.now().getTime(),
+      this.config.RECEIVER_TIMESTAMP_TOLERANCE_SECONDS * 1000,
+    );
+    if (!fresh.fresh) return { kind: 'replayed', reason: fresh.reason };
+    // Recorded only once authenticated: unsigned noise must not fill the ledger.
+    if (!(await this.ledger.firstSeen(deliveryKey(namespace, name, rawBody))))
+      return { kind: 'replayed', reason: 'this delivery was already received' };
+    const targets = splitTargets(namespace, receiver.spec.resources, this.config.ALLOW_CROSS_NAMESPACE_REFS);
     const requested: string[] = [];
     const unknown: string[] = [];
-    for (const target of receiver.spec.resources) {
-      const ns = target.namespace ?? namespace;
-      (this.watcher.requestPoll(ns, target.name) ? requested : unknown).push(`${ns}/${target.name}`);
+    for (const { namespace: ns, name: repo } of targets.allowed) {
+      (this.watcher.requestPoll(ns, repo) ? requested : unknown).push(`${ns}/${repo}`);
     }
-    return { kind: 'accepted', requested, unknown };
+    return { kind: 'accepted', requested, unknown, refused: targets.refused };
   }
 
   /** Ready once per generation: the path is known and the token Secret is usable. */
@@ -84,6 +99,11 @@ export class ReceiverService implements OnApplicationBootstrap, OnApplicationShu
     const { namespace, name, generation } = receiver.metadata;
     if (receiver.status?.observedGeneration === generation && receiver.status?.webhookPath) return;
     let ready = { ready: true, reason: 'Succeeded', message: `receiving at ${webhookPath(namespace, name)}` };
+    const { refused } = splitTargets(
+      namespace,
+      receiver.spec.resources,
+      this.config.ALLOW_CROSS_NAMESPACE_REFS,
+    );
     try {
       const data = await this.secrets.read(namespace, receiver.spec.secretRef.name);
       if (!data['token'])
@@ -95,6 +115,12 @@ export class ReceiverService implements OnApplicationBootstrap, OnApplicationShu
     } catch (e) {
       ready = { ready: false, reason: 'SecretNotFound', message: e instanceof Error ? e.message : String(e) };
     }
+    if (ready.ready && refused.length > 0)
+      ready = {
+        ready: false,
+        reason: 'CrossNamespaceRefNotAllowed',
+        message: `spec.resources names ${refused.join(', ')} outside namespace ${namespace}; cross-namespace references are off in this installation`,
+      };
     const gen = generation === undefined ? {} : { generation };
     await this.receivers
       .patchStatus(namespace, name, {

@@ -2,7 +2,8 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 
 export type ReceiverType = 'github' | 'gitlab' | 'generic';
 
-export type SignatureCheck = { ok: true } | { ok: false; reason: string };
+/** `signedAt` is the sender's signed timestamp (generic deliveries that carry one), in ms. */
+export type SignatureCheck = { ok: true; signedAt?: number } | { ok: false; reason: string };
 
 /**
  * Checks a webhook delivery against the Receiver's token. Pure and constant-time in the secret:
@@ -10,7 +11,9 @@ export type SignatureCheck = { ok: true } | { ok: false; reason: string };
  * an early length mismatch reveals how much of a guess was right.
  * - github: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>`
  * - gitlab: `X-Gitlab-Token: <token>`
- * - generic: `X-Signature: sha256=<hex HMAC-SHA256 of the raw body>`
+ * - generic: `X-Signature: sha256=<hex HMAC-SHA256 of the raw body>`; a sender that also sends
+ *   `X-Capstan-Timestamp: <unix seconds>` signs `<timestamp>.<raw body>` instead, which lets the
+ *   receiver refuse a delivery replayed outside its time window (`signedAt`).
  */
 export function checkSignature(
   type: ReceiverType,
@@ -26,9 +29,26 @@ export function checkSignature(
     }
     case 'github':
       return checkHmac(header(headers, 'x-hub-signature-256'), 'X-Hub-Signature-256', rawBody, token);
-    case 'generic':
-      return checkHmac(header(headers, 'x-signature'), 'X-Signature', rawBody, token);
+    case 'generic': {
+      const stamp = header(headers, 'x-capstan-timestamp');
+      if (stamp === undefined)
+        return checkHmac(header(headers, 'x-signature'), 'X-Signature', rawBody, token);
+      if (!/^[0-9]{1,12}$/.test(stamp))
+        return { ok: false, reason: 'X-Capstan-Timestamp must be unix seconds' };
+      const check = checkHmac(
+        header(headers, 'x-signature'),
+        'X-Signature',
+        timestamped(stamp, rawBody),
+        token,
+      );
+      return check.ok ? { ok: true, signedAt: Number(stamp) * 1000 } : check;
+    }
   }
+}
+
+/** What a generic sender with a timestamp signs: `<unix seconds>.<raw body>`. */
+export function timestamped(stamp: string, rawBody: Buffer): Buffer {
+  return Buffer.concat([Buffer.from(`${stamp}.`), rawBody]);
 }
 
 /** What a sender puts in the signature header; for tests, benchmarks and clients. */

@@ -92,3 +92,39 @@ describe('prunedDecisionFor', () => {
     assert.match(event.data.message, /apps\/ConfigMap\/old, apps\/Deployment\/legacy/);
   });
 });
+
+describe('decisionFor, attribution', () => {
+  it('says in message and evidence when attribution walked only the newest commits, naming what it left unattributed', () => {
+    const web = {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      namespace: 'apps',
+      name: 'web',
+      action: 'configured' as const,
+    };
+    const event = decisionFor(
+      { ...ctx, attributionWindow: { commits: 130, walked: 100, beyond: [web] } },
+      { kind: 'applied', changeSet: [web] },
+    );
+    assert.match(
+      event.data.message,
+      /attribution walked the newest 100 of 130 commits; not attributed: apps\/Deployment\/web/,
+    );
+    assert.deepEqual(event.data.evidence['attribution'], {
+      commits: 130,
+      walked: 100,
+      unattributed: ['apps/Deployment/web'],
+    });
+  });
+
+  it('credits the verified signer of an earlier commit it names', () => {
+    const event = decisionFor(
+      { ...ctx, signer: 'Grace <grace@example.com>', appliedWith: `main@sha1:${'e'.repeat(40)}` },
+      { kind: 'applied', changeSet: [] },
+    );
+    assert.deepEqual(
+      event.data.actors.map((a) => a.evidence),
+      ['commit-author', 'committer', 'verified-signer'],
+    );
+  });
+});

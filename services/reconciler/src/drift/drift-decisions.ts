@@ -9,7 +9,7 @@ import {
   type DriftDetectedV1,
   type ObjectRef,
 } from '@capstan/events';
-import type { FieldDrift } from '@capstan/gitops-core';
+import { redactSecrets, type FieldDrift } from '@capstan/gitops-core';
 
 export type DriftPolicy = 'correct' | 'warn';
 
@@ -128,8 +128,9 @@ function decision(
     'action' | 'decidedBy' | 'cluster' | 'decidedAt' | 'changeSet' | 'source' | 'image'
   > & { changeSet?: DeployDecisionV1Data['changeSet'] },
 ): DeployDecisionRecordedV1 {
+  // compareOwned already masks secret fields; this keeps any other path (a URL in a message) clean too.
   const data = DeployDecisionV1Data.parse({
-    ...rest,
+    ...redactSecrets(rest),
     action,
     decidedBy: { kind: 'Sync', namespace: f.sync.namespace, name: f.sync.name },
     cluster: f.cluster,

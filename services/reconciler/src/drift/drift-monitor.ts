@@ -10,10 +10,12 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { ChangeSetEntry, ObjectRef } from '@capstan/events';
 import { Bus } from '@capstan/messaging';
 import { CLOCK, type Clock } from '@capstan/platform';
-import type { Sync } from '@capstan/kube';
-import { SyncCache } from '../sync-cache.js';
+import type { ServiceAccountRef, Sync } from '@capstan/kube';
+import { SyncCache } from '../cluster/sync-cache.js';
 import {
   compareOwned,
+  redactSecrets,
+  secretValuesOf,
   type FieldDrift,
   type KubeObject,
   type SourcedObject,
@@ -22,6 +24,7 @@ import {
 import { RECONCILER_CONFIG, type ReconcilerConfig } from '../config.js';
 import { asApplied, objectKey } from './as-applied.js';
 import { SYNC_NAME_LABEL, ownerLabels } from '../domain/ownership.js';
+import { syncIdentity } from '../domain/tenancy.js';
 import {
   driftCorrectedDecision,
   driftDetectedDecision,
@@ -30,7 +33,8 @@ import {
   type DriftPolicy,
 } from './drift-decisions.js';
 import { DriftCluster, type KindWatch } from './kube-drift-cluster.js';
-import { LiveObjectFeed } from '../health/live-feed.js';
+import { LiveObjectFeed } from '../cluster/live-feed.js';
+import { SyncOwnership } from '../scheduling/sync-ownership.js';
 
 /** Bursts of writes to one object (kubectl apply, then the controller's reaction) are looked at once. */
 export const DRIFT_DEBOUNCE_MS = 50;
@@ -43,7 +47,16 @@ interface TrackedSync {
   objects: Map<string, KubeObject>;
   kinds: Set<string>;
   appliedAt: Date;
+  /**
+   * Who a correction acts as: the account the Sync names now (followed from the Sync watch, so
+   * narrowing a Sync's account narrows its corrections at once), or its HelmRelease's.
+   */
+  identity: ServiceAccountRef | undefined;
+  releaseAccount: ReleaseAccount;
 }
+
+/** The account of the HelmRelease an applied object came from, when that release names one. */
+export type ReleaseAccount = (object: KubeObject) => ServiceAccountRef | undefined;
 
 interface Seen {
   type: 'upsert' | 'delete';
@@ -60,8 +73,9 @@ interface Seen {
  * it records the drift and, unless the Sync says `driftPolicy: warn`, applies the last applied
  * object again. It never fights a newer reconcile: the desired objects are replaced by each
  * apply, a correction is preconditioned on the resourceVersion it judged, and fields Capstan
- * itself wrote are never drift. Several replicas may run this at once: corrections are
- * idempotent server-side applies and every event and decision has a deterministic id.
+ * itself wrote are never drift. Drift follows ownership: a replica guards only the Syncs it
+ * reconciled and still owns (a shard lost is untracked; its new owner reconciles and tracks it),
+ * and corrections are idempotent server-side applies with deterministic event and decision ids.
  */
 @Injectable()
 export class DriftMonitor implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
@@ -87,6 +101,7 @@ export class DriftMonitor implements OnModuleInit, OnApplicationBootstrap, OnApp
     @Inject(RECONCILER_CONFIG) private readonly config: ReconcilerConfig,
     registry: Registry,
     private readonly feed: LiveObjectFeed,
+    private readonly ownership: SyncOwnership,
   ) {
     this.detected = new Counter({
       name: 'capstan_drift_detected_total',
@@ -119,6 +134,11 @@ export class DriftMonitor implements OnModuleInit, OnApplicationBootstrap, OnApp
     informer.on('update', (s) => this.syncChanged(s));
     informer.on('add', (s) => this.syncChanged(s));
     informer.on('delete', (s) => this.untrack(keyOfSync(s)));
+    this.ownership.onLost((shards) => {
+      const lost = new Set(shards);
+      for (const [key, tracked] of [...this.syncs])
+        if (lost.has(this.ownership.shardOf(tracked.ref.namespace, tracked.ref.name))) this.untrack(key);
+    });
   }
 
   onApplicationBootstrap(): void {
@@ -136,7 +156,12 @@ export class DriftMonitor implements OnModuleInit, OnApplicationBootstrap, OnApp
    * A reconcile applied `objects` for `sync`: they are now the desired state, replacing what the
    * previous reconcile applied. Never throws: drift detection must not fail a reconcile.
    */
-  track(sync: Sync, objects: readonly SourcedObject[], changeSet: readonly ChangeSetEntry[]): void {
+  track(
+    sync: Sync,
+    objects: readonly SourcedObject[],
+    changeSet: readonly ChangeSetEntry[],
+    releaseAccount: ReleaseAccount = () => undefined,
+  ): void {
     try {
       const key = keyOfSync(sync);
       const applied = asApplied(objects, changeSet, ownerLabels(sync.metadata));
@@ -148,6 +173,8 @@ export class DriftMonitor implements OnModuleInit, OnApplicationBootstrap, OnApp
         objects: new Map(applied.map((o) => [objectKey(refOf(o)), o])),
         kinds: new Set(applied.map(kindKey)),
         appliedAt: this.clock.now(),
+        identity: syncIdentity(sync, this.config.DEFAULT_SERVICE_ACCOUNT),
+        releaseAccount,
       };
       this.syncs.set(key, tracked);
       for (const k of previous?.objects.keys() ?? [])
@@ -187,6 +214,7 @@ export class DriftMonitor implements OnModuleInit, OnApplicationBootstrap, OnApp
       return;
     }
     tracked.policy = sync.spec.driftPolicy ?? 'correct';
+    tracked.identity = syncIdentity(sync, this.config.DEFAULT_SERVICE_ACCOUNT);
     tracked.suspended = sync.spec.suspend === true;
   }
 
@@ -252,6 +280,8 @@ export class DriftMonitor implements OnModuleInit, OnApplicationBootstrap, OnApp
     const tracked = syncKey === undefined ? undefined : this.syncs.get(syncKey);
     const desired = tracked?.objects.get(key);
     if (!seen || !tracked || !desired) return;
+    // Lost since it was tracked (the untrack is on its way): the new owner guards it now.
+    if (!this.ownership.owns(tracked.ref.namespace, tracked.ref.name)) return;
     const ref = refOf(desired);
     // A watch with a label selector also says "deleted" when the label was removed: look.
     const live = seen.type === 'delete' ? await this.cluster.read(ref) : seen.object;
@@ -270,7 +300,7 @@ export class DriftMonitor implements OnModuleInit, OnApplicationBootstrap, OnApp
       }
     }
     const resourceVersion = (live ?? seen.object).metadata?.resourceVersion ?? '';
-    const signature = JSON.stringify([change, fields.map((f) => [f.path, f.live])]);
+    const signature = JSON.stringify([change, fields.map((f) => [f.path, f.liveDigest ?? f.live])]);
     let recorded: Promise<void> = Promise.resolve();
     let finding =
       this.reported.get(key)?.signature === signature ? this.reported.get(key)?.finding : undefined;
@@ -299,7 +329,13 @@ export class DriftMonitor implements OnModuleInit, OnApplicationBootstrap, OnApp
     // The correction does not wait for JetStream; only its decision waits for the detection's.
     const corrected =
       tracked.policy === 'correct' && !tracked.suspended
-        ? this.correct(key, desired, finding, change === 'modified' ? resourceVersion : undefined)
+        ? this.correct(
+            key,
+            desired,
+            finding,
+            change === 'modified' ? resourceVersion : undefined,
+            tracked.releaseAccount(desired) ?? tracked.identity,
+          )
         : Promise.resolve(false);
     const [ok] = await Promise.all([corrected, recorded]);
     if (ok) await this.bus.publish(driftCorrectedDecision(finding, this.clock.now()));
@@ -310,6 +346,7 @@ export class DriftMonitor implements OnModuleInit, OnApplicationBootstrap, OnApp
     desired: KubeObject,
     finding: DriftFinding,
     resourceVersion: string | undefined,
+    identity: ServiceAccountRef | undefined,
   ): Promise<boolean> {
     let rv = resourceVersion;
     for (let attempt = 1; ; attempt++) {
@@ -321,12 +358,24 @@ export class DriftMonitor implements OnModuleInit, OnApplicationBootstrap, OnApp
       // replica's correction, the controller's status) fails the precondition and is judged again.
       if (rv) body.metadata['resourceVersion'] = rv;
       try {
-        await this.cluster.apply(body, this.config.FIELD_MANAGER);
+        // As the Sync's account: a correction may do no more than the apply it repeats.
+        await this.cluster.apply(body, this.config.FIELD_MANAGER, identity);
         break;
       } catch (e) {
+        if (statusOf(e) === 403) {
+          // The Sync's account may not write it (the Sync was narrowed since it applied this):
+          // retrying cannot help; the next reconcile or change of the object looks again.
+          this.corrections.inc({ result: 'failed' });
+          this.logger.warn(
+            `drift of ${describe(finding.object)} not corrected: the Sync's ServiceAccount may not write it`,
+          );
+          return false;
+        }
         if (statusOf(e) !== 409) {
           this.corrections.inc({ result: 'failed' });
-          this.logger.warn(`cannot correct drift of ${describe(finding.object)}: ${String(e)}`);
+          this.logger.warn(
+            `cannot correct drift of ${describe(finding.object)}: ${redactSecrets(String(e), secretValuesOf([desired]))}`,
+          );
           // Look again later; the finding stays reported, so only the correction is retried.
           setTimeout(
             () => this.seen(desired.apiVersion, desired.kind, 'delete', { metadata: desired.metadata }),

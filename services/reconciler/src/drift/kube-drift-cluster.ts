@@ -6,7 +6,8 @@ import {
   type KubernetesListObject,
   type KubernetesObject,
 } from '@kubernetes/client-node';
-import { ObjectApi, isNotFound } from '@capstan/kube';
+import { ObjectApi, isNotFound, type ServiceAccountRef } from '@capstan/kube';
+import type { TenantClients } from '../cluster/tenant-clients.js';
 import type { KubeObject, WatchedObject } from '@capstan/gitops-core';
 
 // Typed as the client's objects for its informer; they are raw JSON (times are strings).
@@ -35,8 +36,11 @@ export abstract class DriftCluster {
     namespace: string;
     name: string;
   }): Promise<WatchedObject | undefined>;
-  /** Server-side apply with force; a `metadata.resourceVersion` in the object is a precondition. */
-  abstract apply(object: KubeObject, fieldManager: string): Promise<void>;
+  /**
+   * Server-side apply with force; a `metadata.resourceVersion` in the object is a precondition.
+   * `identity`: the ServiceAccount to impersonate (the Sync's), the reconciler's own if unset.
+   */
+  abstract apply(object: KubeObject, fieldManager: string, identity?: ServiceAccountRef): Promise<void>;
 }
 
 /** ObjectApi plus raw (untyped) reads: the client's models would turn times into Dates and drop fields. */
@@ -60,7 +64,10 @@ class RawObjectApi extends ObjectApi {
 export class KubeDriftCluster extends DriftCluster {
   private readonly api: RawObjectApi;
 
-  constructor(private readonly kc: KubeConfig) {
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly tenants: TenantClients,
+  ) {
     super();
     const api: ObjectApi = ObjectApi.fromKubeConfig(kc);
     Object.setPrototypeOf(api, RawObjectApi.prototype);
@@ -136,7 +143,7 @@ export class KubeDriftCluster extends DriftCluster {
     }
   }
 
-  async apply(object: KubeObject, fieldManager: string): Promise<void> {
-    await this.api.applyRaw(object, { fieldManager, force: true });
+  async apply(object: KubeObject, fieldManager: string, identity?: ServiceAccountRef): Promise<void> {
+    await this.tenants.for(identity).api.applyRaw(object, { fieldManager, force: true });
   }
 }
