@@ -12,3 +12,21 @@ export function gitEnv(): Record<string, string> {
   }
   return env;
 }
+
+/**
+ * `env` with configuration pairs added as GIT_CONFIG_KEY_n/VALUE_n after any it holds already
+ * (credentials travel the same way): never in argv, where `ps` would show them. Pure.
+ */
+export function withGitConfig(
+  env: Record<string, string>,
+  pairs: readonly (readonly [string, string])[],
+): Record<string, string> {
+  if (pairs.length === 0) return env;
+  const count = Number(env['GIT_CONFIG_COUNT'] ?? '0');
+  const out: Record<string, string> = { ...env, GIT_CONFIG_COUNT: String(count + pairs.length) };
+  for (const [i, [key, value]] of pairs.entries()) {
+    out[`GIT_CONFIG_KEY_${count + i}`] = key;
+    out[`GIT_CONFIG_VALUE_${count + i}`] = value;
+  }
+  return out;
+}

@@ -1,6 +1,7 @@
 import { chmod, mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { execFile } from 'node:child_process';
+import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -10,10 +11,10 @@ import { followsHead, rewriteUrl, type GitRef, type UrlRewrites } from '@capstan
 import { GitContentError, GitOperationError } from './errors.js';
 import { repoPath, resolveLink } from './paths.js';
 import { readObjects, type BlobRead } from './blobs.js';
-import { gitEnv } from './git-env.js';
+import { gitEnv, withGitConfig } from './git-env.js';
 import { credentialEnv, type GitCredentials } from './credentials.js';
 import { pickSemverTag } from './semver-ref.js';
-import { markCacheDir, type SourcePolicy } from './source-policy.js';
+import { markCacheDir, pinnedGitConfig, type SourcePolicy } from './source-policy.js';
 import {
   parseGpgStatus,
   parseSshVerify,
@@ -83,16 +84,25 @@ export class GitMirror {
   /** Clones or fetches; serialized per URL because two fetches into one mirror would race. */
   async fetch(url: string, options: FetchOptions = {}): Promise<string> {
     // The URL as Git names it is the tenant's input; rewrites are the operator's and trusted.
-    await this.options.policy?.check(url);
     const dir = this.dirFor(url);
     return this.serialized(dir, async () => {
-      const auth = await credentialEnv(options.credentials);
+      // Checked inside the lock, right before git runs: the addresses checked are the ones git
+      // is pinned to, with no fetch queued in between.
+      const checked = await this.options.policy?.check(url);
+      if (checked !== undefined && checked.addresses.length === 0 && isIP(checked.host) === 0)
+        throw new GitOperationError('fetch', url, `Could not resolve host: ${checked.host}`);
+      const credentials = await credentialEnv(options.credentials);
+      // The mirror keeps the URL as Git names it (its identity); the network sees the rewrite.
+      const remote = rewriteUrl(url, this.urlRewrites);
+      // A rewrite is the operator's (a trusted mirror): only the tenant's own URL is pinned.
+      const auth = {
+        ...credentials,
+        env: withGitConfig(credentials.env, remote === url ? pinnedGitConfig(url, checked) : []),
+      };
       const exists = await stat(join(dir, 'HEAD')).then(
         () => true,
         () => false,
       );
-      // The mirror keeps the URL as Git names it (its identity); the network sees the rewrite.
-      const remote = rewriteUrl(url, this.urlRewrites);
       try {
         if (!exists) {
           await mkdir(this.cacheDir, { recursive: true });
@@ -399,7 +409,8 @@ export class GitMirror {
       timeout: { block: this.timeoutMs },
       // Only the variables credentialEnv sets, with values we build ourselves.
       allowEnvironment: ['GIT_TERMINAL_PROMPT', ...Object.keys(extraEnv)],
-      unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true },
+      // The environment is ours alone (credentials, pinned addresses as url.<address>.insteadOf).
+      unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true, allowUnsafeUrlRewrite: true },
     }).env({ ...gitEnv(), ...extraEnv });
   }
 

@@ -148,18 +148,24 @@ export class SourcePolicy {
     return new SourcePolicy({ schemes: SOURCE_SCHEMES });
   }
 
-  /** Throws SourceNotAllowedError when the URL may not be fetched. */
-  async check(url: string): Promise<void> {
+  /**
+   * Throws SourceNotAllowedError when the URL may not be fetched. With `checkAddresses`, a
+   * remote's name is resolved here, once, and the addresses that passed are returned: git must
+   * connect to exactly those (see pinnedGitConfig), or a second DNS answer could swap in one
+   * that was never checked (DNS rebinding).
+   */
+  async check(url: string): Promise<CheckedRemote | undefined> {
     const problem = sourceUrlProblem(url, this.options.schemes);
     if (problem !== undefined) throw new SourceNotAllowedError(url, problem);
     const parsed = parseSourceUrl(url);
     if (parsed.kind === 'remote' && this.options.checkAddresses) {
       const host = remoteHost(url);
+      if (host === undefined) return undefined;
       const resolve =
         this.options.resolve ??
         ((h: string) => lookup(h, { all: true }).then((a) => a.map((x) => x.address)));
-      // An unresolvable name is git's to report (with its own words), not a policy matter.
-      for (const address of host === undefined ? [] : await resolve(host).catch(() => [])) {
+      const addresses = isIP(host) ? [host] : await resolve(host).catch(() => []);
+      for (const address of addresses) {
         const problem = remoteAddressProblem(address);
         if (problem !== undefined)
           throw new SourceNotAllowedError(
@@ -167,11 +173,59 @@ export class SourcePolicy {
             `${host}${host === address ? ' is' : ` resolves to ${address},`} ${problem}; repositories are not read from there`,
           );
       }
+      // An unresolvable name is not a policy matter (DNS may be down for a moment): the caller
+      // fails the fetch as git would, rather than let git resolve a name nobody checked.
+      return { host, addresses };
     }
-    if (parsed.kind !== 'local') return;
+    if (parsed.kind !== 'local') return undefined;
     const local = await localPathProblem(parsed.path, this.options.protectedDirs ?? []);
     if (local !== undefined) throw new SourceNotAllowedError(url, local);
+    return undefined;
   }
+}
+
+/** A remote's host and the addresses the policy checked for it. */
+export interface CheckedRemote {
+  host: string;
+  addresses: readonly string[];
+}
+
+/**
+ * The git configuration (`-c` pairs, passed as GIT_CONFIG_* variables) that makes git connect
+ * to the checked addresses of `url` and nowhere else. Pure.
+ *
+ * - http(s): curl's resolve table (`http.curloptResolve`, git >= 2.37) answers for host:port
+ *   with the checked addresses, so curl never asks DNS; redirects are not followed, since a
+ *   redirect's host would be resolved by curl unchecked.
+ * - git://: the URL is rewritten (`url.<pinned>.insteadOf`) to the checked address literally.
+ * - ssh (and scp-like) remotes are checked, not pinned: ssh resolves the name itself.
+ * Empty for a name that resolved to nothing: the caller must not let git resolve it (see
+ * GitMirror.fetch).
+ */
+export function pinnedGitConfig(url: string, checked: CheckedRemote | undefined): [string, string][] {
+  if (checked === undefined || isIP(checked.host) !== 0 || checked.addresses.length === 0) return [];
+  const scheme = /^([a-z][a-z0-9+.-]*):\/\//i.exec(url)?.[1]?.toLowerCase();
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return [];
+  }
+  if (scheme === 'http' || scheme === 'https') {
+    const port = parsed.port || (scheme === 'https' ? '443' : '80');
+    const list = checked.addresses.map((a) => (isIP(a) === 6 ? `[${a}]` : a)).join(',');
+    return [
+      ['http.curloptResolve', `${checked.host}:${port}:${list}`],
+      ['http.followRedirects', 'false'],
+    ];
+  }
+  if (scheme === 'git') {
+    const address = checked.addresses[0] ?? '';
+    const pinned = new URL(url);
+    pinned.hostname = isIP(address) === 6 ? `[${address}]` : address;
+    return [[`url.${pinned.toString()}.insteadOf`, url]];
+  }
+  return [];
 }
 
 /** Why a local repository path may not be read: inside a protected or marked cache folder. */

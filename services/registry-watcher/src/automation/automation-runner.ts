@@ -2,11 +2,15 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { crossNamespaceRefusal, RECONCILE_REQUESTED_AT, readyConditions } from '@capstan/gitops-core';
 import type { GitSource, ImagePushedV1 } from '@capstan/events';
 import { mkdir } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import {
+  GitOperationError,
   SourceNotAllowedError,
   SourcePolicy,
   credentialsFromSecret,
   markCacheDir,
+  pinnedGitConfig,
+  type CheckedRemote,
   type GitCredentials,
 } from '@capstan/git';
 import {
@@ -111,7 +115,7 @@ export class AutomationRunner {
    * The same source policy as the git-watcher's: the URL's scheme, and never a local path into a
    * Capstan cache (this service's kept clones are marked as one, so no tenant reads another's).
    */
-  private async checkSource(source: GitRepository): Promise<void> {
+  private async checkSource(source: GitRepository): Promise<CheckedRemote | undefined> {
     const dir = this.config.GIT_CACHE_DIR;
     await mkdir(dir, { recursive: true });
     await markCacheDir(dir);
@@ -120,7 +124,7 @@ export class AutomationRunner {
       protectedDirs: [dir],
       checkAddresses: true,
     });
-    await policy.check(source.spec.url).catch((e: unknown) => {
+    const checked = await policy.check(source.spec.url).catch((e: unknown) => {
       if (!(e instanceof SourceNotAllowedError)) throw e;
       const { namespace, name } = source.metadata;
       throw new SourceError(
@@ -128,6 +132,10 @@ export class AutomationRunner {
         `spec.sourceRef: GitRepository ${namespace}/${name}: ${e.message}`,
       );
     });
+    // git must not resolve a name the policy could not check (a later answer could be anything).
+    if (checked !== undefined && checked.addresses.length === 0 && isIP(checked.host) === 0)
+      throw new GitOperationError('fetch', source.spec.url, `Could not resolve host: ${checked.host}`);
+    return checked;
   }
 
   private async attempt(
@@ -137,7 +145,7 @@ export class AutomationRunner {
   ): Promise<RunOutcome> {
     const { namespace, name } = automation.metadata;
     const source = this.sourceOf(automation);
-    await this.checkSource(source);
+    const checked = await this.checkSource(source);
     const creds = await this.credentials(source);
     const branch = automation.spec.git?.checkout?.ref?.branch ?? source.spec.ref?.branch ?? 'main';
     const pushBranch = automation.spec.git?.push?.branch ?? branch;
@@ -147,6 +155,8 @@ export class AutomationRunner {
       branch,
       this.config.MAX_FILE_BYTES,
     );
+    // Every clone, fetch and push of this run connects to the addresses just checked.
+    ws.pin(pinnedGitConfig(source.spec.url, checked));
     const path = (automation.spec.update?.path ?? '.').replace(/^\.\//, '');
     const pushedRepos = new Map<string, string[]>();
     for (const p of pushes) {

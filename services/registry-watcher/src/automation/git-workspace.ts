@@ -8,6 +8,7 @@ import {
   credentialEnv,
   gitEnv,
   GitOperationError,
+  withGitConfig,
   parseCommitRecord,
   type CommitInfo,
   type GitCredentials,
@@ -26,6 +27,9 @@ export type PushResult = { kind: 'pushed' } | { kind: 'rejected'; detail: string
  * run left behind is reset away.
  */
 export class GitWorkspace {
+  /** Where git must connect (the addresses the source policy checked), as git configuration. */
+  private pins: readonly (readonly [string, string])[] = [];
+
   private constructor(
     readonly dir: string,
     readonly url: string,
@@ -33,6 +37,14 @@ export class GitWorkspace {
     /** Larger files are never read: a 50 MB YAML in a tenant's repository must not cost 1 GB. */
     private readonly maxFileBytes: number,
   ) {}
+
+  /**
+   * Connect to these checked addresses only (pinnedGitConfig of the policy's check), for every
+   * clone, fetch and push until set again: a second DNS answer never reaches git.
+   */
+  pin(pins: readonly (readonly [string, string])[]): void {
+    this.pins = pins;
+  }
 
   static at(cacheDir: string, url: string, branch: string, maxFileBytes = 4 * 1024 * 1024): GitWorkspace {
     const key = createHash('sha256').update(`${url}\0${branch}`).digest('hex').slice(0, 24);
@@ -240,7 +252,7 @@ export class GitWorkspace {
   ): Promise<T> {
     const auth = await credentialEnv(creds);
     try {
-      return await fn({ ...gitEnv(), ...auth.env });
+      return await fn(withGitConfig({ ...gitEnv(), ...auth.env }, this.pins));
     } finally {
       await auth.cleanup();
     }
@@ -262,7 +274,8 @@ function gitAt(dir: string, env: Record<string, string>): SimpleGit {
     baseDir: dir,
     timeout: { block: 120_000 },
     allowEnvironment: Object.keys(env).filter((k) => k.startsWith('GIT_')),
-    unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true },
+    // The environment is ours alone (credentials, pinned addresses as url.<address>.insteadOf).
+    unsafe: { allowUnsafeSshCommand: true, allowUnsafeConfigEnvCount: true, allowUnsafeUrlRewrite: true },
   }).env(env);
 }
 
