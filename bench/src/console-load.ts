@@ -2,11 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { chromium } from 'playwright-core';
 import { startAudit } from '@capstan/audit';
 import { decisionEvent, deployment } from '@capstan/audit/testing';
 import { topology } from '@capstan/events';
-import { waitFor } from '@capstan/e2e';
+import { launchConsoleBrowser, waitFor } from '@capstan/e2e';
 import { connectBus } from '@capstan/messaging';
 import { createTestDatabase, sharedCluster, testNatsUrl } from '@capstan/testing';
 import { percentile, type BenchResult } from './harness.js';
@@ -62,20 +61,7 @@ export async function consoleLoad(): Promise<BenchResult> {
       },
       300_000,
     );
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1360, height: 860 },
-    });
+    const browser = await launchConsoleBrowser(profile);
     try {
       const page = browser.pages()[0] ?? (await browser.newPage());
       await page.goto(`${url}/console/`);

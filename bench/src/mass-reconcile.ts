@@ -82,6 +82,8 @@ export async function runOnce(
   api: ObjectApi,
   config: ReturnType<typeof loadMassReconcileConfig>,
   impersonate = false,
+  /** The reconciler's own credentials (default: the cluster's admin kubeconfig). */
+  reconcilerKubeconfig = kubeconfigPath,
 ): Promise<Run> {
   const id = randomBytes(3).toString('hex');
   const ns = `mass-${id}`;
@@ -192,7 +194,12 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
     const started = performance.now();
     const reconciler = await startChild(
       'reconciler',
-      { ...env, GIT_CACHE_DIR: join(scratch, 'rec'), NODE_OPTIONS: await chartNodeOptions('reconciler') },
+      {
+        ...env,
+        KUBECONFIG: reconcilerKubeconfig,
+        GIT_CACHE_DIR: join(scratch, 'rec'),
+        NODE_OPTIONS: await chartNodeOptions('reconciler'),
+      },
       scratch,
       config.BENCH_RECONCILER_ROOT,
     );

@@ -3,10 +3,12 @@ import { SyncFleet, type Replica } from '@capstan/e2e';
 import type { BenchResult } from './harness.js';
 import { loadAverage, rssBytes } from './machine-load.js';
 import { loadScaleOutConfig } from './scale-out.config.js';
+import { SoakWorkloads } from './soak-workloads.js';
 
 /**
- * Soak: the git-watcher, reconciler and audit as processes under a steady commit rate for
- * SOAK_MINUTES; RSS per service after a warm-up and at the end (each the mean of five samples a
+ * Soak: all five services as processes under a steady rate for SOAK_MINUTES (commits for the
+ * git-watcher, reconciler and audit; new image tags for the registry-watcher; Canary revisions
+ * for the canary-analyzer, see SoakWorkloads); RSS per service after a warm-up and at the end (each the mean of five samples a
  * second apart). A leak shows as the end well above the start.
  */
 export async function soak(): Promise<BenchResult> {
@@ -17,13 +19,17 @@ export async function soak(): Promise<BenchResult> {
     env: { LOG_LEVEL: 'warn', DATABASE_URL: db.url, AUDIT_AUTH: 'disabled', TEST_TRACE_FILE: '' },
   });
   const load = [await loadAverage()];
+  let workloads: SoakWorkloads | undefined;
   try {
     const services: Replica[] = [
       await fleet.replicas.start('audit'),
       await fleet.replicas.start('git-watcher'),
       await fleet.replicas.start('reconciler'),
+      await fleet.replicas.start('registry-watcher'),
+      await fleet.replicas.start('canary-analyzer'),
     ];
     await fleet.allReady(fleet.revision, 120_000);
+    workloads = await SoakWorkloads.start(fleet);
     const totalMs = config.SOAK_MINUTES * 60_000;
     // The first tenth (at most 5 minutes) warms caches, JIT and pools; RSS is compared after it.
     const warmupMs = Math.min(5 * 60_000, totalMs / 10);
@@ -34,6 +40,7 @@ export async function soak(): Promise<BenchResult> {
     while (Date.now() - started < totalMs) {
       const tick = Date.now();
       await fleet.commit();
+      await workloads.step();
       commits++;
       if (!start && Date.now() - started >= warmupMs) start = await sampleRss(services);
       const wait = config.SOAK_COMMIT_SECONDS * 1000 - (Date.now() - tick);
@@ -42,6 +49,9 @@ export async function soak(): Promise<BenchResult> {
       if ((await fleet.notReady()).length > 0) late++;
     }
     await fleet.allReady(fleet.revision, 120_000);
+    // The last tag and Canary revision need one scan or analysis to show in status.
+    await new Promise((r) => setTimeout(r, 45_000));
+    const outcome = await workloads.outcome();
     const end = await sampleRss(services);
     const begin = start ?? end;
     load.push(await loadAverage());
@@ -56,13 +66,14 @@ export async function soak(): Promise<BenchResult> {
       value: Math.round(worst * 10) / 10,
       unit: `% RSS growth (worst service) over ${config.SOAK_MINUTES} min`,
       target: 'each service within 10 % of its start',
-      details: `The git-watcher, reconciler and audit service as processes; a commit every ${config.SOAK_COMMIT_SECONDS} s changing the ConfigMap of each of ${config.SOAK_SYNCS} Syncs (${commits} commits, ${commits * config.SOAK_SYNCS} reconciles and decisions; ${late} commits not yet applied when the next was due). RSS per service after a ${Math.round(warmupMs / 1000)} s warm-up and at the end, each the mean of five samples a second apart. Load average (\`uptime\`: 1, 5, 15 min) before → after: ${load.join(' → ')}.
+      details: `All five services as processes; a commit every ${config.SOAK_COMMIT_SECONDS} s changing the ConfigMap of each of ${config.SOAK_SYNCS} Syncs (${commits} commits, ${commits * config.SOAK_SYNCS} reconciles and decisions; ${late} commits not yet applied when the next was due); with each commit, ${workloads.summary()}. ${outcome} RSS per service after a ${Math.round(warmupMs / 1000)} s warm-up and at the end, each the mean of five samples a second apart. Load average (\`uptime\`: 1, 5, 15 min) before → after: ${load.join(' → ')}.
 
 | service | RSS after warm-up (MiB) | RSS at the end (MiB) | change |
 |---|---|---|---|
 ${rows}`,
     };
   } finally {
+    await workloads?.stop();
     await fleet.stop();
     await db.drop();
   }

@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { decisionEvent, deployment } from '@capstan/audit/testing';
 import { topology } from '@capstan/events';
 import { CapstanResources, createKubeConfig } from '@capstan/kube';
@@ -22,22 +22,13 @@ import { GitRepo, type Person } from './support/git-repo.js';
 import { applyYaml } from './support/kube.js';
 import { Platform } from './support/platform.js';
 import { repositoryAndSync } from './support/sync-yaml.js';
+import { launchConsoleBrowser } from './support/console-browser.js';
 import { waitFor } from './support/wait.js';
 
 const ada: Person = { name: 'Ada Lovelace', email: 'ada@example.com' };
 const grace: Person = { name: 'Grace Hopper', email: 'grace@example.com' };
 const BULK = 10_000;
 const screenshots = process.env['CONSOLE_SCREENSHOTS'];
-
-const CHROMIUM_FLAGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
 
 describe('the web console in headless chromium', { timeout: 600_000 }, () => {
   const id = randomBytes(3).toString('hex');
@@ -61,13 +52,7 @@ describe('the web console in headless chromium', { timeout: 600_000 }, () => {
   const shot = async (page: Page, file: string) => {
     if (screenshots) await page.screenshot({ path: join(screenshots, file), fullPage: true });
   };
-  const launch = async (dir: string) =>
-    chromium.launchPersistentContext(join(profiles, dir), {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_FLAGS,
-      viewport: { width: 1360, height: 860 },
-    });
+  const launch = (dir: string) => launchConsoleBrowser(join(profiles, dir));
   const login = async (page: Page, token: string) => {
     await page.getByLabel('Kubernetes bearer token').fill(token);
     await page.getByRole('button', { name: 'Log in' }).click();

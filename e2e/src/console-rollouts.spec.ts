@@ -13,10 +13,11 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoreV1Api, RbacAuthorizationV1Api } from '@kubernetes/client-node';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { createKubeConfig } from '@capstan/kube';
 import { CanaryStage, generateLoad, testCanary } from './support/canary-stage.js';
 import { applyYaml } from './support/kube.js';
+import { launchConsoleBrowser } from './support/console-browser.js';
 import { waitFor } from './support/wait.js';
 
 const NS = 'console-rollouts';
@@ -87,20 +88,7 @@ describe('the Rollouts page drives a real canary from the browser', { timeout: 6
     await stage.deployPodinfo('web', '1.0.1');
     await stage.waitPhase('web', ['WaitingPromotion'], 120_000);
 
-    browser = await chromium.launchPersistentContext(profile, {
-      executablePath: '/usr/bin/chromium',
-      headless: true,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1360, height: 860 },
-    });
+    browser = await launchConsoleBrowser(profile);
   });
 
   after(async () => {

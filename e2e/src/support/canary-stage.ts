@@ -248,20 +248,25 @@ export class CanaryStage {
 
   async stop(): Promise<void> {
     // Each part gets a deadline: a stuck teardown names itself instead of hanging the file.
-    const step = async (what: string, fn: () => Promise<unknown>) => {
+    // The data plane escalates to SIGKILL itself (Prometheus gets 15 s to close its TSDB), so
+    // its deadline covers that escalation.
+    const step = async (what: string, fn: () => Promise<unknown>, seconds = 20) => {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([
         fn(),
         new Promise(
           (_, reject) =>
-            (timer = setTimeout(() => reject(new Error(`teardown: ${what} did not stop in 20s`)), 20_000)),
+            (timer = setTimeout(
+              () => reject(new Error(`teardown: ${what} did not stop in ${seconds}s`)),
+              seconds * 1000,
+            )),
         ),
       ]).finally(() => clearTimeout(timer));
     };
     await step('analyzer', () => this.stopAnalyzer());
     await step('analyzer process', async () => this.analyzerProcess?.stop());
     await step('load tester', () => this.loadTester.close());
-    await step('data plane', () => this.plane.stop());
+    await step('data plane', () => this.plane.stop(), 60);
     await step('audit', () => this.audit.close());
     await step('namespace', () =>
       this.api

@@ -3,7 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CoordinationV1Api } from '@kubernetes/client-node';
-import { CapstanResources, createKubeConfig, type ObjectApi, type Sync } from '@capstan/kube';
+import {
+  CapstanResources,
+  createKubeConfig,
+  shardLeaseSelector,
+  type ObjectApi,
+  type Sync,
+} from '@capstan/kube';
 import { sharedCluster, startNatsCluster, testEventPrefix, type NatsCluster } from '@capstan/testing';
 import { GitRepo } from './git-repo.js';
 import { applyYaml, installCrds, objectApi } from './kube.js';
@@ -229,7 +235,7 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 1s}
         const items = (
           await leases.listNamespacedLease({
             namespace: this.env['POD_NAMESPACE'] ?? 'default',
-            labelSelector: `capstan.dev/shard-group=${group},capstan.dev/shard-role=shard`,
+            labelSelector: shardLeaseSelector(group),
           })
         ).items;
         const holders = items.map((l) => `${l.metadata?.name}=${l.spec?.holderIdentity ?? ''}`).sort();

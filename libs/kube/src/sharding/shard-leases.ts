@@ -34,6 +34,11 @@ export interface ShardOwnership {
 const GROUP_LABEL = 'capstan.dev/shard-group';
 const ROLE_LABEL = 'capstan.dev/shard-role';
 
+/** The label selector of a group's shard Leases (not its members' presence Leases). */
+export function shardLeaseSelector(group: string): string {
+  return `${GROUP_LABEL}=${group},${ROLE_LABEL}=shard`;
+}
+
 /**
  * Splits keys (Syncs, repositories) between the live replicas of a service with Kubernetes
  * Leases in one namespace:

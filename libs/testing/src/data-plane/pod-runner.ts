@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { CoreV1Api, KubeConfig, makeInformer, type V1Pod } from '@kubernetes/client-node';
+import { stopChild } from './stop-child.js';
 
 export const DATA_PLANE_LABEL = 'capstan.dev/data-plane';
 
@@ -125,13 +126,9 @@ export class PodRunner {
   async stop(): Promise<void> {
     this.stopped = true;
     await this.stopInformer();
-    const exits = [...this.running.values()].map(
-      ({ child }) =>
-        new Promise<void>((r) => (child.exitCode !== null ? r() : child.once('exit', () => r()))),
-    );
-    for (const { child } of this.running.values()) child.kill('SIGTERM');
+    const running = [...this.running.values()];
     this.running.clear();
-    await Promise.all(exits);
+    await Promise.all(running.map(({ pod, child }) => stopChild(child, `pod ${pod.namespace}/${pod.name}`)));
   }
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePorts } from '../cluster/ports.js';
 import type { RunningPod } from './pod-runner.js';
+import { hasExited, stopChild } from './stop-child.js';
 
 export const PROMETHEUS_BIN = '/usr/bin/prometheus';
 
@@ -73,7 +74,7 @@ export class TestPrometheus {
     this.child = child;
     const deadline = Date.now() + 30_000;
     while (Date.now() < deadline) {
-      if (child.exitCode !== null) throw new Error(`prometheus exited with ${child.exitCode}`);
+      if (hasExited(child)) throw new Error(`prometheus exited with ${child.exitCode ?? child.signalCode}`);
       try {
         if ((await fetch(`${this.url}/-/ready`)).ok) return;
       } catch {
@@ -89,10 +90,7 @@ export class TestPrometheus {
     const child = this.child;
     if (!child) return;
     this.child = undefined;
-    await new Promise<void>((r) => {
-      child.once('exit', () => r());
-      child.kill('SIGTERM');
-    });
+    await stopChild(child, 'prometheus', 15_000);
   }
 
   async query(q: string): Promise<number | null> {

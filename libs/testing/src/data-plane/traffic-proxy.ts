@@ -10,6 +10,7 @@ import { CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node
 import { freePorts } from '../cluster/ports.js';
 import { haproxyConfig, type ServiceView, type SplitView } from './haproxy-config.js';
 import type { PodRunner } from './pod-runner.js';
+import { hasExited, stopChild } from './stop-child.js';
 
 export const HAPROXY_BIN = '/usr/sbin/haproxy';
 
@@ -35,6 +36,7 @@ export class TrafficProxy {
   private readonly core: CoreV1Api;
   private readonly custom: CustomObjectsApi;
   private syncing = false;
+  private stopped = false;
 
   private constructor(
     private readonly dir: string,
@@ -176,7 +178,9 @@ export class TrafficProxy {
   }
 
   private async reload(): Promise<void> {
-    if (this.child && this.child.exitCode === null) {
+    // A sync that was under way when stop() began must not start a proxy nobody will stop.
+    if (this.stopped) return;
+    if (this.child && !hasExited(this.child)) {
       this.child.kill('SIGUSR2');
       return;
     }
@@ -196,13 +200,9 @@ export class TrafficProxy {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    const child = this.child;
-    if (child && child.exitCode === null)
-      await new Promise<void>((r) => {
-        child.once('exit', () => r());
-        child.kill('SIGTERM');
-      });
+    if (this.child) await stopChild(this.child, 'haproxy');
     await rm(this.dir, { recursive: true, force: true });
   }
 }
