@@ -155,6 +155,8 @@ export const RenderLimitsConfig = z.object({
   MAX_YAML_EXPANDED_BYTES: bytes(8 * 1024 * 1024),
   /** Files of one commit read into memory (those under MAX_FILE_BYTES), summed. */
   MAX_REPOSITORY_BYTES: bytes(64 * 1024 * 1024),
+  /** One chart archive or repository index.yaml read from a Helm repository. */
+  MAX_CHART_BYTES: bytes(128 * 1024 * 1024),
 });
 
 /**

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -9,16 +9,18 @@ import { join } from 'node:path';
 import { createKubeConfig } from '@capstan/kube';
 import { sharedCluster } from '@capstan/testing';
 import { ChartDependencies } from './chart-dependencies.js';
-import { HttpChartFetcher } from './chart-fetcher.js';
+import { HttpChartFetcher, type ChartFetchGuard } from './chart-fetcher.js';
 import { RenderError } from './errors.js';
 import { render, type RenderInput } from './render.js';
 import { materialize } from './repository.js';
 import { ChartRepository } from './testing/index.js';
 import { GuardedUrlValues } from './url-values.js';
+import type { Resolver } from './pinned-http.js';
 import { KubeValuesSource } from './values-source.js';
 
-// `helm dependency build` against a real Helm HTTP repository on 127.0.0.1, and values from URLs
-// served by a real HTTP server; the real helm binary renders.
+// Chart dependencies from a real Helm HTTP repository on 127.0.0.1 (fetched by the reconciler's
+// own guarded fetcher, never by helm), and values from URLs served by a real HTTP server; the
+// real helm binary packages local dependencies and renders.
 describe('chart dependencies and external values', () => {
   const id = randomBytes(3).toString('hex');
   const ns = `deps-${id}`;
@@ -63,14 +65,14 @@ ${more}`;
     return root;
   }
   const renderAt = (root: string, extra: Partial<RenderInput> = {}) => renderWith(root, extra);
-  const renderWith = (root: string, extra: Partial<RenderInput> = {}) =>
+  const renderWith = (root: string, extra: Partial<RenderInput> = {}, guard: ChartFetchGuard = {}) =>
     render({
       root,
       path: 'releases',
       defaultNamespace: ns,
       repositoryUrl: 'https://git.example.com/fleet',
       values,
-      charts: new HttpChartFetcher(join(root, '.charts')),
+      charts: new HttpChartFetcher(join(root, '.charts'), 10_000, {}, guard),
       helm: 'helm',
       kustomize: 'kustomize',
       ...extra,
@@ -126,7 +128,10 @@ ${more}`;
     await assert.rejects(renderAt(root), (e: unknown) => {
       assert.ok(e instanceof RenderError, String(e));
       assert.equal(e.file, 'charts/app/Chart.yaml');
-      assert.match(e.message, /HelmRelease\/.*\/app: helm dependency build failed: .*lib/);
+      assert.match(
+        e.message,
+        /HelmRelease\/.*\/app: dependencies\[0\] lib: no version of chart lib matches >=3\.0\.0 in http:\/\/127\.0\.0\.1:\d+\/charts \(available: 2\.0\.0, 1\.2\.0, 1\.0\.0\)/,
+      );
       return true;
     });
     const unreachable = await checkout({
@@ -135,21 +140,17 @@ ${more}`;
     });
     await assert.rejects(
       renderAt(unreachable),
-      /charts\/app\/Chart.yaml: .*helm dependency build failed: chart repository http:\/\/127.0.0.1:9\/charts unreachable: .*connection refused/,
+      /charts\/app\/Chart.yaml: .*dependencies\[0\] lib: GET http:\/\/127.0.0.1:9\/charts\/index.yaml failed: .*ECONNREFUSED/,
     );
   });
 
-  it('reuses the archives of a chart pinned by Chart.lock across commits', async () => {
-    const unlocked = await checkout({
-      ...appChart(charts.url, '^1.0.0'),
-      'releases/app.yaml': release('ref: main, path: charts/app'),
-    });
-    await renderAt(unlocked);
-    // Without a lock, `helm dependency build` resolved the range and wrote one, as `update` does.
-    const lock = await readFile(join(unlocked, 'charts/app/Chart.lock'), 'utf8');
+  it('takes the version Chart.lock pins, and reuses its archives across commits', async () => {
+    // The range allows 1.2.0; the lock says 1.0.0, as `helm dependency update` once wrote it.
+    const lock = `dependencies:\n- name: lib\n  repository: ${charts.url}\n  version: 1.0.0\ndigest: sha256:0\ngenerated: "2026-12-05T00:00:00Z"\n`;
     const dependencies = new ChartDependencies('helm', {
-      cacheDir: join(unlocked, '..', `deps-cache-${id}`),
+      cacheDir: join(tmpdir(), `capstan-deps-cache-${id}`),
     });
+    dirs.push(join(tmpdir(), `capstan-deps-cache-${id}`));
     const commit = () =>
       checkout({
         ...appChart(charts.url, '^1.0.0', { 'charts/app/Chart.lock': lock }),
@@ -159,8 +160,77 @@ ${more}`;
     const first = await renderAt(await commit(), { dependencies });
     const second = await renderAt(await commit(), { dependencies });
     assert.deepEqual(data(second), data(first));
-    assert.deepEqual(data(first)['app-lib'], { version: '1.2.0' });
+    assert.deepEqual(data(first)['app-lib'], { version: '1.0.0' });
     assert.equal(charts.downloads('lib') - before, 1, 'the second commit copies the locked archives');
+  });
+
+  it('packages a file:// dependency inside the repository, offline', async () => {
+    const root = await checkout({
+      ...appChart('file://../lib', '0.3.0'),
+      'charts/lib/Chart.yaml': 'apiVersion: v2\nname: lib\nversion: 0.3.0\n',
+      'charts/lib/templates/cm.yaml':
+        'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: {{ .Release.Name }}-lib}\ndata: {version: {{ .Chart.Version | quote }}}\n',
+      'releases/app.yaml': release('ref: main, path: charts/app'),
+    });
+    const result = await renderAt(root);
+    assert.deepEqual(data(result)['app-lib'], { version: '0.3.0' });
+    assert.deepEqual(await readdir(join(root, 'charts/app/charts')), ['lib-0.3.0.tgz']);
+  });
+
+  it('refuses OCI dependencies, which helm would download unchecked, unless vendored', async () => {
+    const root = await checkout({
+      ...appChart('oci://registry.example.com/charts', '1.0.0'),
+      'releases/app.yaml': release('ref: main, path: charts/app'),
+    });
+    await assert.rejects(
+      renderAt(root),
+      /charts\/app\/Chart.yaml: .*dependencies\[0\] lib: oci:\/\/registry.example.com\/charts: OCI dependencies are not downloaded by Capstan; vendor the chart into charts\//,
+    );
+  });
+
+  it('fetches a dependency through the checked address only, and bounds what the repository sends', async () => {
+    let asked = 0;
+    // `.test` names exist in no DNS: the repository is reachable only through the checked answer.
+    const rebinding: Resolver = () => {
+      asked++;
+      return Promise.resolve([{ address: asked === 1 ? '127.0.0.1' : '169.254.169.254', family: 4 }]);
+    };
+    const named = charts.url.replace('127.0.0.1', 'charts.capstan.test');
+    const files = () =>
+      checkout({ ...appChart(named, '^1.0.0'), 'releases/app.yaml': release('ref: main, path: charts/app') });
+    const first = await renderWith(await files(), {}, { checkAddresses: true, resolver: rebinding });
+    assert.deepEqual(data(first)['app-lib'], { version: '1.2.0' });
+    const before = charts.requests.length;
+    await assert.rejects(
+      renderWith(await files(), {}, { checkAddresses: true, resolver: rebinding }),
+      (e: unknown) => {
+        assert.ok(e instanceof RenderError, String(e));
+        assert.equal(e.file, 'charts/app/Chart.yaml');
+        assert.match(
+          e.message,
+          /dependencies\[0\] lib: http:\/\/charts\.capstan\.test:\d+\/charts\/index\.yaml: charts\.capstan\.test resolves to 169\.254\.169\.254, a link-local/,
+        );
+        return true;
+      },
+    );
+    assert.equal(charts.requests.length, before, 'helm never asked anything itself');
+
+    await assert.rejects(
+      renderWith(
+        await files(),
+        {},
+        { maxBytes: 200, resolver: () => Promise.resolve([{ address: '127.0.0.1', family: 4 }]) },
+      ),
+      (e: unknown) => {
+        assert.ok(e instanceof RenderError, String(e));
+        assert.equal(e.file, 'charts/app/Chart.yaml');
+        assert.match(
+          e.message,
+          /HelmRelease\/.*\/app: dependencies\[0\] lib: http:\/\/charts\.capstan\.test:\d+\/charts\/index\.yaml: the answer is larger than 200 bytes \(limit maxChartBytes\)/,
+        );
+        return true;
+      },
+    );
   });
 
   it('names the Chart.yaml when its dependencies are malformed', async () => {

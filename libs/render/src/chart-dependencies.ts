@@ -1,9 +1,10 @@
-import { createHash } from 'node:crypto';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, isAbsolute, join, posix, relative, sep } from 'node:path';
-import { parse, stringify } from 'yaml';
-import { RenderError, ToolError, toolMessage } from './errors.js';
+import { isAbsolute, join, posix, relative, sep } from 'node:path';
+import { parse } from 'yaml';
+import { withoutCredentials } from '@capstan/gitops-core';
+import type { ChartFetcher } from './chart-fetcher.js';
+import { RenderError, toolMessage } from './errors.js';
 import { runTool } from './exec.js';
 import { helmEnv } from './helm-env.js';
 import { LockedDependencyCache, type DeclaredDependency } from './locked-dependencies.js';
@@ -26,13 +27,25 @@ export interface ChartToPrepare {
   skip?: boolean;
   /** The checkout the chart is in: `file://` dependencies must stay inside it. */
   root?: string;
+  /**
+   * Where dependencies from Helm HTTP repositories are read: the reconciler's own guarded
+   * fetcher (addresses checked and pinned, answers bounded), never helm's.
+   */
+  charts: ChartFetcher;
 }
 
 /**
- * Runs `helm dependency build` in a chart folder whose Chart.yaml (or requirements.yaml) declares
- * dependencies that charts/ does not hold, once per folder: a checkout is one commit, shared by
- * every Sync that renders it, so the same commit never downloads dependencies twice. Vendored
- * dependencies are used as they are, without touching the network.
+ * Fills a chart's charts/ folder with the dependencies its Chart.yaml (or requirements.yaml)
+ * declares and charts/ does not hold, as `helm dependency build` would, once per folder: a
+ * checkout is one commit, shared by every Sync that renders it, so the same commit never
+ * downloads dependencies twice. Vendored dependencies are used as they are.
+ *
+ * helm never touches the network here: its own downloads would resolve names again after any
+ * check of ours (DNS rebinding) and read answers of any size. Archives from Helm HTTP repositories
+ * are fetched by the ChartFetcher (each name resolved once, checked, connected to at that
+ * address; index and archive bounded), at the version Chart.lock pins or else the highest the
+ * range allows; `file://` dependencies are packaged by `helm package`, offline; OCI dependencies
+ * must be vendored.
  */
 export class ChartDependencies {
   private readonly prepared = new Map<string, Promise<void>>();
@@ -78,72 +91,95 @@ export class ChartDependencies {
   }
 
   private async build(chart: ChartToPrepare, declared: readonly DeclaredDependency[]): Promise<void> {
-    const home = await mkdtemp(join(tmpdir(), 'capstan-helm-home-'));
-    const repositories = repositoryNames(declared);
-    try {
-      const env = helmEnv(home);
-      // With a Chart.lock, helm builds only from repositories it knows by name: declare each one.
-      await writeRepositoryConfig(
-        env['HELM_REPOSITORY_CONFIG'] ?? join(home, 'repositories.yaml'),
-        repositories,
-      );
-      await runTool(this.helm, ['dependency', 'build', '.'], {
-        cwd: chart.dir,
-        env,
-        timeoutMs: 300_000,
+    const charts = join(chart.dir, 'charts');
+    await mkdir(charts, { recursive: true });
+    const present = await vendoredCharts(charts);
+    const locked = await lockedVersions(chart);
+    for (const [i, dep] of declared.entries()) {
+      if (present.has(dep.name)) continue;
+      const where = `${chart.release}: dependencies[${i}] ${dep.name}`;
+      const fail = (detail: string) =>
+        new RenderError(chart.chartFile, `${where}: ${detail}`, chart.document);
+      const repository = dep.repository;
+      // No repository: the chart must be in charts/ already; helm template names it if not.
+      if (repository === '') continue;
+      if (/^file:\/\//i.test(repository)) {
+        await this.packageLocal(join(chart.dir, repository.slice('file://'.length)), charts).catch(
+          (e: unknown) => {
+            throw fail(`helm package ${repository} failed: ${toolMessage(e)}`);
+          },
+        );
+        continue;
+      }
+      if (!/^https?:\/\//i.test(repository))
+        throw fail(
+          /^oci:\/\//i.test(repository)
+            ? `${withoutCredentials(repository)}: OCI dependencies are not downloaded by Capstan; vendor the chart into charts/ (helm dependency build) and commit it`
+            : `repository ${withoutCredentials(repository)} is not an http(s) or file:// URL (named repositories are not configured here)`,
+        );
+      const version =
+        locked.get(`${dep.name}\0${repository.replace(/\/+$/, '')}`) ?? semverRange(dep.version);
+      const fetched = await chart.charts.fetch(repository, dep.name, version).catch((e: unknown) => {
+        throw fail(describeFetchError(e));
       });
-    } catch (e) {
-      throw new RenderError(
-        chart.chartFile,
-        `${chart.release}: helm dependency build failed: ${dependencyBuildMessage(e, repositories)}`,
-        chart.document,
-      );
+      await copyFile(fetched.archive, join(charts, `${dep.name}-${fetched.version}.tgz`));
+    }
+  }
+
+  /** `helm package` of a local dependency into charts/: what `dependency build` does, offline. */
+  private async packageLocal(dir: string, charts: string): Promise<void> {
+    const home = await mkdtemp(join(tmpdir(), 'capstan-helm-home-'));
+    try {
+      await runTool(this.helm, ['package', dir, '--destination', charts], {
+        cwd: charts,
+        env: helmEnv(home),
+        timeoutMs: 60_000,
+      });
     } finally {
       await rm(home, { recursive: true, force: true });
     }
   }
 }
 
-/**
- * helm reports a repository it cannot reach on stdout and then fails with "no cached repository
- * for <name>", which names neither the URL nor the cause: lead with the cause, by URL.
- */
-export function dependencyBuildMessage(e: unknown, urls: ReadonlyMap<string, string> = new Map()): string {
-  const stdout = e instanceof ToolError ? e.stdout : '';
-  const unreachable: string[] = [];
-  const lines = stdout.split('\n');
-  for (const [i, line] of lines.entries()) {
-    const repo = /Unable to get an update from the "([^"]+)" chart repository/.exec(line)?.[1];
-    if (repo !== undefined)
-      unreachable.push(
-        `chart repository ${urls.get(repo) ?? repo} unreachable: ${lines[i + 1]?.trim() ?? ''}`,
-      );
+/** A fetch failure with its cause (connection refused, TLS, DNS), which the message alone hides. */
+function describeFetchError(e: unknown): string {
+  if (!(e instanceof Error)) return String(e);
+  const cause = e.cause;
+  if (cause instanceof Error) {
+    const code = (cause as { code?: unknown }).code;
+    return `${e.message}: ${typeof code === 'string' && !cause.message.includes(code) ? `${code} ` : ''}${cause.message}`;
   }
-  const own = toolMessage(e);
-  if (unreachable.length === 0) return own;
-  return /no cached repository for /.test(own) ? unreachable.join('; ') : [...unreachable, own].join('; ');
+  return e.message;
 }
 
-/** Our name for each HTTP repository the dependencies come from (name -> URL). */
-function repositoryNames(declared: readonly DeclaredDependency[]): Map<string, string> {
-  const names = new Map<string, string>();
-  for (const { repository } of declared)
-    if (/^https?:\/\//i.test(repository))
-      names.set(`capstan-${createHash('sha256').update(repository).digest('hex').slice(0, 16)}`, repository);
-  return names;
+/**
+ * Helm's (Masterminds) constraint syntax as node-semver reads it: a comma joins ranges that must
+ * all hold, which node-semver writes with a space. Empty means any version.
+ */
+export function semverRange(version: string | undefined): string {
+  const v = (version ?? '').trim();
+  return v === '' ? '*' : v.replace(/\s*,\s*/g, ' ');
 }
 
-/** A helm repositories.yaml declaring those repositories. */
-async function writeRepositoryConfig(file: string, repositories: ReadonlyMap<string, string>): Promise<void> {
-  await mkdir(dirname(file), { recursive: true });
-  await writeFile(
-    file,
-    stringify({
-      apiVersion: '',
-      generated: '0001-01-01T00:00:00Z',
-      repositories: [...repositories].map(([name, url]) => ({ name, url })),
-    }),
-  );
+/** The exact versions Chart.lock (or requirements.lock) pins, by name and repository. */
+async function lockedVersions(chart: ChartToPrepare): Promise<Map<string, string>> {
+  const pinned = new Map<string, string>();
+  for (const file of ['Chart.lock', 'requirements.lock']) {
+    const text = await readFile(join(chart.dir, file), 'utf8').catch(() => undefined);
+    if (text === undefined) continue;
+    const named = chart.chartFile.replace(/Chart\.yaml$/, file);
+    const doc = parseBoundedYaml(text, named, DEFAULT_YAML_BOUNDS, `${chart.release}: invalid YAML`);
+    const list = isMapping(doc) ? doc['dependencies'] : undefined;
+    if (!Array.isArray(list)) continue;
+    for (const dep of list) {
+      if (!isMapping(dep)) continue;
+      const { name, repository, version } = dep;
+      if (typeof name === 'string' && typeof repository === 'string' && typeof version === 'string')
+        pinned.set(`${name}\0${repository.replace(/\/+$/, '')}`, version);
+    }
+    return pinned;
+  }
+  return pinned;
 }
 
 /**
@@ -189,7 +225,12 @@ async function declaredDependencies(chart: ChartToPrepare): Promise<DeclaredDepe
       if (typeof name !== 'string' || name === '')
         throw new RenderError(named, `${chart.release}: dependencies[${i}] has no name`);
       const repository = isMapping(dep) && typeof dep['repository'] === 'string' ? dep['repository'] : '';
-      declared.push({ name, repository });
+      const version = isMapping(dep) ? dep['version'] : undefined;
+      declared.push({
+        name,
+        repository,
+        version: typeof version === 'string' || typeof version === 'number' ? String(version) : '',
+      });
     }
   }
   return declared;

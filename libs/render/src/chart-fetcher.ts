@@ -4,8 +4,16 @@ import { join } from 'node:path';
 import { parse } from 'yaml';
 import semver from 'semver';
 import { rewriteUrl, withoutCredentials, type UrlRewrites } from '@capstan/gitops-core';
+import {
+  AddressRefusedError,
+  readBounded,
+  redirectOf,
+  requestPinned,
+  resolveChecked,
+  systemResolver,
+  type Resolver,
+} from './pinned-http.js';
 import { chartAddressProblem } from './url-guard.js';
-import { systemResolver, type Resolver } from './url-values.js';
 
 export interface FetchedChart {
   /** Path of the chart archive (.tgz) on local disk. */
@@ -51,10 +59,19 @@ export class HttpChartFetcher implements ChartFetcher {
      * whether the repository's addresses are checked (link-local and multicast refused: a
      * HelmRelease must not point the reconciler at the cloud's metadata service).
      */
-    private readonly guard: { maxBytes?: number; checkAddresses?: boolean; resolver?: Resolver } = {},
+    private readonly guard: ChartFetchGuard = {},
   ) {}
 
+  /** The largest index or archive read (limit maxChartBytes). */
+  get maxBytes(): number {
+    return this.guard.maxBytes ?? DEFAULT_MAX_CHART_BYTES;
+  }
+
   async fetch(repositoryUrl: string, name: string, versionRange: string): Promise<FetchedChart> {
+    // An exact version already here (a Chart.lock's) needs no index: published versions never change.
+    const exact = semver.valid(versionRange);
+    if (exact !== null && (await exists(this.archivePath(repositoryUrl, name, exact))))
+      return { archive: this.archivePath(repositoryUrl, name, exact), version: exact };
     const base = repositoryUrl.endsWith('/') ? repositoryUrl : `${repositoryUrl}/`;
     const indexUrl = new URL('index.yaml', base);
     const index = parse(await this.get(indexUrl).then((b) => b.toString('utf8'))) as {
@@ -77,11 +94,7 @@ export class HttpChartFetcher implements ChartFetcher {
     if (typeof first !== 'string')
       throw new ChartNotFoundError(`chart ${name} ${version} has no download URL`);
 
-    const key = createHash('sha256')
-      .update(`${repositoryUrl}\0${name}\0${version}`)
-      .digest('hex')
-      .slice(0, 24);
-    const archive = join(this.cacheDir, `${key}.tgz`);
+    const archive = this.archivePath(repositoryUrl, name, version);
     if (!(await exists(archive))) {
       const body = await this.get(new URL(first, base));
       await mkdir(this.cacheDir, { recursive: true });
@@ -93,33 +106,86 @@ export class HttpChartFetcher implements ChartFetcher {
     return { archive, version };
   }
 
-  private async get(named: URL): Promise<Buffer> {
-    const url = new URL(rewriteUrl(named.toString(), this.urlRewrites));
-    if (this.guard.checkAddresses) await this.checkAddresses(url);
-    // The cause (DNS, refused, TLS) rides along for describeError; the URL is named here.
-    const res = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs) }).catch((e: unknown) => {
-      throw new Error(`GET ${withoutCredentials(url.toString())} failed`, { cause: e });
-    });
-    if (res.status === 404)
-      throw new ChartNotFoundError(`${withoutCredentials(url.toString())}: 404 Not Found`);
-    if (!res.ok)
-      throw new Error(`GET ${withoutCredentials(url.toString())}: ${res.status} ${res.statusText}`);
-    return readBounded(res, this.guard.maxBytes ?? DEFAULT_MAX_CHART_BYTES, url);
+  private archivePath(repositoryUrl: string, name: string, version: string): string {
+    const key = createHash('sha256').update(`${repositoryUrl}\0${name}\0${version}`).digest('hex');
+    return join(this.cacheDir, `${key.slice(0, 24)}.tgz`);
   }
 
-  /** Every address the repository's name has must be one a chart may come from. */
-  private async checkAddresses(url: URL): Promise<void> {
-    const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
-    const addresses = await (this.guard.resolver ?? systemResolver)(host).catch(() => []);
-    for (const { address } of addresses) {
-      const problem = chartAddressProblem(address);
-      if (problem !== undefined)
-        throw new ChartNotFoundError(
-          `${withoutCredentials(url.toString())}: ${host}${host === address ? ' is' : ` resolves to ${address},`} ${problem}; charts are not read from there`,
-        );
+  /**
+   * GET with every hop's name resolved once, checked, and connected to at the checked address
+   * (never resolved again by the HTTP client: no DNS rebinding), redirects followed by hand
+   * (chart repositories often redirect archives to a storage host, which is checked the same
+   * way), and the answer bounded by maxBytes.
+   */
+  private async get(named: URL): Promise<Buffer> {
+    const url = new URL(rewriteUrl(named.toString(), this.urlRewrites));
+    const deadline = AbortSignal.timeout(this.timeoutMs);
+    const shown = withoutCredentials(url.toString());
+    let current = url;
+    for (let hop = 0; hop <= MAX_REDIRECTS; hop++) {
+      const via = hop === 0 ? '' : ` (redirected to ${withoutCredentials(current.toString())})`;
+      if (current.protocol !== 'http:' && current.protocol !== 'https:')
+        throw new ChartNotFoundError(`${shown}${via}: only http(s) is read`);
+      const address = await resolveChecked(current.hostname, this.guard.resolver ?? systemResolver, (a) =>
+        this.guard.checkAddresses ? chartAddressProblem(a) : undefined,
+      ).catch((e: unknown) => {
+        if (e instanceof AddressRefusedError)
+          throw new ChartNotFoundError(`${shown}${via}: ${e.message}; charts are not read from there`);
+        // The cause (DNS, refused, TLS) rides along for describeError; the URL is named here.
+        throw new Error(`GET ${shown}${via} failed`, { cause: e });
+      });
+      const res = await requestPinned(current, address, deadline).catch((e: unknown) => {
+        throw new Error(`GET ${shown}${via} failed`, { cause: e });
+      });
+      const next = redirectOf(res, current);
+      if (next !== undefined) {
+        res.resume();
+        current = next;
+        continue;
+      }
+      const status = res.statusCode ?? 0;
+      if (status < 200 || status >= 300) {
+        res.resume();
+        if (status === 404) throw new ChartNotFoundError(`${shown}${via}: 404 Not Found`);
+        throw new Error(`GET ${shown}${via}: ${status} ${res.statusMessage ?? ''}`.trimEnd());
+      }
+      const max = this.maxBytes;
+      return readBounded(res, max, (declared) => new ChartTooLargeError(shown, max, declared)).catch(
+        (e: unknown) => {
+          if (e instanceof ChartTooLargeError) throw e;
+          throw new Error(`GET ${shown}${via} failed`, { cause: e });
+        },
+      );
     }
+    throw new ChartNotFoundError(`${shown}: more than ${MAX_REDIRECTS} redirects`);
   }
 }
+
+/** How a chart repository named in Git is fenced in (see HttpChartFetcher). */
+export interface ChartFetchGuard {
+  /** The largest index or archive read, in bytes (limit maxChartBytes). */
+  maxBytes?: number;
+  /** Refuse repositories at link-local, multicast or unspecified addresses. */
+  checkAddresses?: boolean;
+  /** DNS, as an adapter: each name is asked once per request and the answer is what is connected to. */
+  resolver?: Resolver;
+}
+
+/** An index or archive over the limit: terminal, the same repository answers the same way. */
+export class ChartTooLargeError extends ChartNotFoundError {
+  constructor(
+    readonly url: string,
+    readonly limit: number,
+    declared?: number,
+  ) {
+    super(
+      `${url}: the answer is larger than ${limit} bytes${declared === undefined ? '' : ` (${declared} bytes)`} (limit maxChartBytes)`,
+    );
+    this.name = 'ChartTooLargeError';
+  }
+}
+
+const MAX_REDIRECTS = 5;
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(
@@ -130,25 +196,3 @@ async function exists(path: string): Promise<boolean> {
 
 /** Big enough for the largest public indexes (tens of MB); a bound, not a budget. */
 const DEFAULT_MAX_CHART_BYTES = 128 * 1024 * 1024;
-
-/** Reads a body up to `max` bytes; more is an error naming the URL, the rest never buffered. */
-async function readBounded(res: Response, max: number, url: URL): Promise<Buffer> {
-  const tooLarge = () =>
-    new ChartNotFoundError(`${withoutCredentials(url.toString())}: the answer is larger than ${max} bytes`);
-  if (Number(res.headers.get('content-length') ?? NaN) > max) {
-    await res.body?.cancel();
-    throw tooLarge();
-  }
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  const reader = (res.body as ReadableStream<Uint8Array> | null)?.getReader();
-  for (let read = await reader?.read(); read && !read.done; read = await reader?.read()) {
-    size += read.value.byteLength;
-    if (size > max) {
-      await reader?.cancel();
-      throw tooLarge();
-    }
-    chunks.push(read.value);
-  }
-  return Buffer.concat(chunks);
-}

@@ -86,7 +86,7 @@ interface Checkout {
  * repository at the commit is written to disk, once per commit (and ignore rules) however many
  * Syncs render from it: with hundreds of Syncs on one repository, a checkout per Sync made the
  * build grow with N². Checkouts are removed when evicted and unused. Renders only read them, with
- * one exception: `helm dependency build` of a chart that needs it writes its charts/ folder, once
+ * one exception: ChartDependencies fills the charts/ folder of a chart that needs it, once
  * per checkout (ChartDependencies serializes it), so the same commit never rebuilds per Sync.
  */
 export class CommitRenderer {

@@ -1,9 +1,9 @@
 import { join } from 'node:path';
 
 /**
- * The environment helm runs with for `dependency build`: its config, cache and data homes in a
- * folder of ours, so repositories a person added on the host (and their credentials) never take
- * part, and concurrent builds never share an index file. PATH and proxies pass through.
+ * The environment helm runs with for `package` (local chart dependencies): its config, cache
+ * and data homes in a folder of ours, so repositories a person added on the host (and their
+ * credentials) never take part, and concurrent runs never share a file. PATH passes through.
  */
 export function helmEnv(home: string): Record<string, string> {
   const env: Record<string, string> = {

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 export interface DeclaredDependency {
   name: string;
   repository: string;
+  /** The version or range Chart.yaml asks for (Masterminds semver syntax); empty: any. */
+  version?: string;
 }
 
 /**

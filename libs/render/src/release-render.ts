@@ -69,6 +69,7 @@ export async function renderRelease(
           ? release.ref
           : `${release.ref}: ${posix.join(path, 'Chart.yaml')} of ${source.label}`,
       ...(release.chart.skipDepUpdate ? { skip: true } : {}),
+      charts: input.charts,
     });
     return await renderWithChart(
       input,

@@ -1,22 +1,22 @@
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
-import { isIP, type LookupFunction } from 'node:net';
+import type { LookupAddress } from 'node:dns';
+import type { IncomingMessage } from 'node:http';
 import { withoutCredentials } from '@capstan/gitops-core';
+import {
+  readBounded,
+  redirectOf,
+  requestPinned,
+  resolveChecked,
+  systemResolver,
+  type Resolver,
+} from './pinned-http.js';
 import { addressProblem, fetchUrlProblem, type UrlFetchPolicy } from './url-guard.js';
+
+export { systemResolver, type Resolver } from './pinned-http.js';
 
 /** Reads a values file from a URL (Flux v1 `valuesFrom[].externalSourceRef`); throws with the reason. */
 export interface UrlValuesSource {
   get(url: string): Promise<string>;
 }
-
-/** Resolves a name to every address it has (dns.lookup with `all`). */
-export type Resolver = (host: string) => Promise<LookupAddress[]>;
-
-export const systemResolver: Resolver = (host) =>
-  new Promise((resolve, reject) =>
-    dnsLookup(host, { all: true }, (e, addresses) => (e ? reject(e) : resolve(addresses))),
-  );
 
 export interface GuardedUrlValuesOptions {
   policy: UrlFetchPolicy;
@@ -61,11 +61,13 @@ export class GuardedUrlValues implements UrlValuesSource {
           throw new Error(`redirected to ${withoutCredentials(current)}: ${e.message}`);
         },
       );
-      const res = await this.send(parsed, address, deadline);
-      const location = res.headers.location;
-      if (res.statusCode !== undefined && res.statusCode >= 300 && res.statusCode < 400 && location) {
+      const res = await requestPinned(parsed, address, deadline).catch((e: unknown) => {
+        throw new Error(`GET failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      });
+      const next = redirectOf(res, parsed);
+      if (next !== undefined) {
         res.resume();
-        current = new URL(location, parsed).toString();
+        current = next.toString();
         continue;
       }
       if (res.statusCode === undefined || res.statusCode < 200 || res.statusCode >= 300) {
@@ -82,61 +84,27 @@ export class GuardedUrlValues implements UrlValuesSource {
     const denied: string[] = [];
     for (const name of this.options.policy.deniedHosts ?? [])
       denied.push(...(await this.resolver(name).catch(() => [])).map((a) => a.address));
-    let addresses: LookupAddress[];
-    try {
-      addresses = await this.resolver(host);
-    } catch (e) {
-      throw new Error(`GET failed: cannot resolve ${host}: ${e instanceof Error ? e.message : String(e)}`);
-    }
-    for (const a of addresses) {
-      const problem = this.rule(a.address, denied);
-      if (problem !== undefined)
-        throw new Error(
-          isIP(host) ? `${host} is ${problem}` : `${host} resolves to ${a.address}, ${problem}`,
-        );
-    }
-    const first = addresses[0];
-    if (!first) throw new Error(`GET failed: ${host} has no address`);
-    return first;
-  }
-
-  private send(url: URL, address: LookupAddress, signal: AbortSignal): Promise<IncomingMessage> {
-    // The connection goes to the address that was checked, whatever DNS says a moment later.
-    const lookup: LookupFunction = (_host, options, callback) => {
-      if ((options as { all?: boolean }).all)
-        (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, [address]);
-      else callback(null, address.address, address.family);
-    };
-    const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return new Promise((resolve, reject) => {
-      const req = request(url, { method: 'GET', lookup, signal, headers: { accept: '*/*' } }, resolve);
-      req.on('error', (e) => reject(new Error(`GET failed: ${e.message}`, { cause: e })));
-      req.end();
-    });
+    const resolver: Resolver = (h) =>
+      this.resolver(h).catch((e: unknown) => {
+        throw new Error(`GET failed: cannot resolve ${h}: ${e instanceof Error ? e.message : String(e)}`);
+      });
+    return resolveChecked(host, resolver, (address) => this.rule(address, denied));
   }
 
   private body(res: IncomingMessage): Promise<string> {
-    const declared = Number(res.headers['content-length'] ?? NaN);
-    if (declared > this.maxBytes) {
-      res.destroy();
-      return Promise.reject(
-        new Error(`values file is larger than the ${this.maxBytes} bytes allowed (${declared} bytes)`),
-      );
-    }
-    return new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      res.on('data', (chunk: Buffer) => {
-        size += chunk.byteLength;
-        if (size > this.maxBytes) {
-          res.destroy();
-          reject(new Error(`values file is larger than the ${this.maxBytes} bytes allowed`));
-          return;
-        }
-        chunks.push(chunk);
-      });
-      res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-      res.on('error', (e) => reject(new Error(`GET failed: ${e.message}`, { cause: e })));
-    });
+    return readBounded(
+      res,
+      this.maxBytes,
+      (declared) =>
+        new Error(
+          `values file is larger than the ${this.maxBytes} bytes allowed${declared === undefined ? '' : ` (${declared} bytes)`}`,
+        ),
+    ).then(
+      (body) => body.toString('utf8'),
+      (e: unknown) => {
+        if (e instanceof Error && /larger than/.test(e.message)) throw e;
+        throw new Error(`GET failed: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+      },
+    );
   }
 }

@@ -113,7 +113,7 @@ export class ReconcilerModule {
                 config.CHART_CACHE_DIR ?? join(config.GIT_CACHE_DIR, 'charts'),
                 undefined,
                 config.URL_REWRITES,
-                { checkAddresses: true },
+                { checkAddresses: true, maxBytes: config.MAX_CHART_BYTES },
               ),
               {
                 helm: config.HELM_BIN,

@@ -14,6 +14,7 @@ describe('reconciler configuration: sources and limits', () => {
       [c.MAX_FILE_BYTES, c.MAX_RENDERED_BYTES, c.MAX_DOCUMENTS, c.MAX_YAML_EXPANDED_BYTES],
       [4 * 1024 * 1024, 32 * 1024 * 1024, 10_000, 8 * 1024 * 1024],
     );
+    assert.equal(c.MAX_CHART_BYTES, 128 * 1024 * 1024);
   });
 
   it('reads the chart values as the chart writes them', () => {
