@@ -18,6 +18,7 @@ import { ID_GENERATOR, uuidV7Generator, type IdGenerator } from './ids.js';
 import { DecisionIngest } from './ingest/decision-ingest.service.js';
 import { DecisionRepository } from './persistence/decision.repository.js';
 import { DecisionQueries } from './persistence/decision-queries.repository.js';
+import { RecentDecisions } from './persistence/recent-decisions.js';
 import { messagingProviders } from './messaging.js';
 import { DatabaseLifecycle, pgPoolProvider, prismaProvider } from './persistence/prisma.provider.js';
 import { ChainVerifier } from './verification/chain-verifier.service.js';
@@ -91,6 +92,7 @@ export class AuditModule implements NestModule {
         pgPoolProvider(options.databaseUrl),
         DatabaseLifecycle,
         DecisionRepository,
+        RecentDecisions,
         DecisionQueries,
         ...auditKubeProviders(options.kube ?? {}),
         ...authProviders(options.auth ?? { mode: 'kubernetes' }),

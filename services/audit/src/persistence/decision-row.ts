@@ -61,7 +61,24 @@ export function fromRow(row: DecisionSelectRow): ChainedDecision {
         name: t.name,
         action: t.action,
       }))
-      .sort((a, b) => (targetKey(a) < targetKey(b) ? -1 : 1)),
+      .sort(byTargetKey),
+  };
+}
+
+/**
+ * A record as fromRow gives it back once stored with these links: the same values, targets in the
+ * order a read returns them. What the relays get in memory instead of reading the row back.
+ */
+export function asStored(
+  record: DecisionRecord,
+  link: { seq: bigint; prevHash: string; hash: string },
+): ChainedDecision {
+  return {
+    ...record,
+    targets: [...record.targets].sort(byTargetKey),
+    seq: link.seq,
+    prevHash: link.prevHash,
+    hash: link.hash,
   };
 }
 
@@ -108,3 +125,5 @@ export function fromColumns(row: DecisionColumns): Omit<ChainedDecision, 'target
 
 const targetKey = (t: { namespace: string; kind: string; name: string; apiVersion: string }) =>
   [t.namespace, t.kind, t.name, t.apiVersion].join('\u0000');
+const byTargetKey = (a: DecisionRecord['targets'][number], b: DecisionRecord['targets'][number]) =>
+  targetKey(a) < targetKey(b) ? -1 : 1;

@@ -5,7 +5,7 @@ import { StepHooks } from '@capstan/platform';
 import { GENESIS_HASH, linkHash, type ChainLink } from '../domain/chain.js';
 import type { ChainedDecision, DecisionRecord } from '../domain/decision-record.js';
 import type { ObjectRefKey, Page } from '../domain/decision-query.js';
-import { fromColumns, fromRow } from './decision-row.js';
+import { asStored, fromColumns, fromRow } from './decision-row.js';
 import {
   decisionOwnColumns,
   decisionsAfter,
@@ -20,6 +20,7 @@ import {
   type PreparedDecision,
 } from './decision-insert.js';
 import { PG_POOL, PRISMA } from './prisma.provider.js';
+import { RecentDecisions } from './recent-decisions.js';
 
 /**
  * Serializes appends across every audit replica for the length of one transaction, so each new
@@ -47,6 +48,8 @@ export class DecisionRepository {
     /** Appends go through pg directly: the hot path, where Prisma's per-statement work showed. */
     @Inject(PG_POOL) private readonly pool: PgPool,
     @Optional() private readonly hooks: StepHooks = StepHooks.none,
+    /** Where committed decisions go for the relays, so they need not read them back. */
+    @Optional() private readonly recent?: RecentDecisions,
   ) {}
 
   /**
@@ -82,10 +85,13 @@ export class DecisionRepository {
       try {
         // BEGIN and the chain lock in one round trip (simple protocol; the key is a constant).
         await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`);
-        const results = await this.appendLocked(client, batch);
+        const { results, placed } = await this.appendLocked(client, batch);
         // The rows are one INSERT, so "between rows" is here: written, chained, not committed.
         this.hooks.step('audit.batch-inserted', batch[0]?.record.eventId);
         await client.query('COMMIT');
+        // Only now: what the relays take from here must be in the table. (If COMMIT's answer is
+        // lost the batch may be in the table all the same: the relays then read it back.)
+        this.recent?.add(placed.map((p) => asStored(p.prepared.record, p)));
         return results;
       } catch (e) {
         await client.query('ROLLBACK').catch((rollback: unknown) => {
@@ -102,7 +108,7 @@ export class DecisionRepository {
   private async appendLocked(
     client: PoolClient,
     batch: readonly PreparedDecision[],
-  ): Promise<AppendResult[]> {
+  ): Promise<{ results: AppendResult[]; placed: PlacedDecision[] }> {
     const eventIds = [...new Set(batch.map((p) => p.record.eventId))];
     // One round trip for both: what is already recorded, and the head to chain onto. (A statement
     // of its own after the lock: its snapshot must include what the previous holder committed.)
@@ -129,10 +135,10 @@ export class DecisionRepository {
       prevHash = hash;
       return { status: 'recorded', seq, hash };
     });
-    if (placed.length === 0) return results;
+    if (placed.length === 0) return { results, placed };
     const insert = insertBatch(placed, seq);
     await client.query(insert.text, insert.values);
-    return results;
+    return { results, placed };
   }
 
   /**

@@ -1,9 +1,16 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+} from '@nestjs/common';
 import { headers } from '@nats-io/nats-core';
 import { publishAll, type Bus, type OutgoingMessage } from '@capstan/messaging';
 import { CLOCK, type Clock } from '@capstan/platform';
 import type { ChainedDecision } from '../domain/decision-record.js';
 import { BUS } from '../messaging.js';
+import { RecentDecisions } from '../persistence/recent-decisions.js';
 import { OutboxRepository } from '../subscriptions/outbox.repository.js';
 import { cdeventOf } from '../subscriptions/payload.js';
 import { PollLoop } from '../subscriptions/poll-loop.js';
@@ -15,27 +22,34 @@ const BATCH = 200;
 /**
  * Republishes every recorded decision that has a CDEvent on `<prefix>.cdevents.<type>`, following
  * the log with a Postgres cursor, a batch at a time, in log order (one connection's publishes are
- * stored in the order sent; after a failed publish, the retried batch's missing ones land later). Nats-Msg-Id is the CDEvent's deterministic id, so a batch
- * published again after a crash (before its cursor moved) is dropped by the stream's duplicate window.
+ * stored in the order sent; after a failed publish, the retried batch's missing ones land later).
+ * Decisions this replica committed come from memory (RecentDecisions), the rest from Postgres.
+ * Nats-Msg-Id is the CDEvent's deterministic id, so a batch published again after a crash (before
+ * its cursor moved) is dropped by the stream's duplicate window.
  */
 @Injectable()
 export class CdeventsRelay implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly loop: PollLoop;
+  private unsubscribe?: () => void;
 
   constructor(
     @Inject(BUS) private readonly bus: Bus,
     private readonly outbox: OutboxRepository,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(STREAM_OPTIONS) options: StreamOptions,
+    @Optional() private readonly recent?: RecentDecisions,
   ) {
     this.loop = new PollLoop('cdevents relay', options.pollMs, () => this.step());
   }
 
   onApplicationBootstrap(): void {
+    // A batch this replica committed is relayed at once, from memory; other replicas' at the next poll.
+    this.unsubscribe = this.recent?.onAdded(() => this.loop.wake());
     this.loop.start();
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.unsubscribe?.();
     await this.loop.stop();
   }
 

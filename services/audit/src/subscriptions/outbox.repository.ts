@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { Prisma, type PgPool, type PrismaClient } from '@capstan/db';
 import type { ChainedDecision } from '../domain/decision-record.js';
 import { fromRow } from '../persistence/decision-row.js';
@@ -8,6 +8,7 @@ import {
   type DecisionSelectRow,
 } from '../persistence/decision-select.sql.js';
 import { PG_POOL, PRISMA } from '../persistence/prisma.provider.js';
+import { RecentDecisions } from '../persistence/recent-decisions.js';
 
 /** Decisions kept for claims; a few batches of fan-out. */
 const DECISION_CACHE_SIZE = 2_000;
@@ -60,7 +61,12 @@ export class OutboxRepository {
     @Inject(PRISMA) private readonly prisma: PrismaClient,
     /** The relays' reads: every decision passes through each relay, and Prisma's row handling showed. */
     @Inject(PG_POOL) private readonly pool: PgPool,
+    /** What this process committed lately: the relays take it from here rather than read it back. */
+    @Optional() private readonly recent?: RecentDecisions,
   ) {}
+
+  /** Cursors known to exist: their row is not inserted again on each step. */
+  private readonly cursorsCreated = new Set<string>();
 
   /** For writes outside a relay transaction (replay). */
   get client(): PrismaClient {
@@ -81,10 +87,13 @@ export class OutboxRepository {
     now: Date,
     handle: ((decisions: ChainedDecision[], tx: Prisma.TransactionClient) => Promise<void>) | null,
   ): Promise<number> {
-    await this.prisma.$executeRaw`
-      INSERT INTO decision_cursors (name, seq, updated_at)
-      SELECT ${name}, COALESCE(MAX(seq), 0), ${now} FROM decisions
-      ON CONFLICT (name) DO NOTHING`;
+    if (!this.cursorsCreated.has(name)) {
+      await this.prisma.$executeRaw`
+        INSERT INTO decision_cursors (name, seq, updated_at)
+        SELECT ${name}, COALESCE(MAX(seq), 0), ${now} FROM decisions
+        ON CONFLICT (name) DO NOTHING`;
+      this.cursorsCreated.add(name);
+    }
     if (handle === null) {
       await this.prisma.$executeRaw`
         UPDATE decision_cursors c SET seq = h.seq, updated_at = ${now}
@@ -97,15 +106,22 @@ export class OutboxRepository {
         const [cursor] = await tx.$queryRaw<{ seq: bigint }[]>`
           SELECT seq FROM decision_cursors WHERE name = ${name} FOR UPDATE SKIP LOCKED`;
         if (!cursor) return 0;
-        // One statement, targets folded in, through pg: every decision passes here once per
-        // relay, and findMany with its targets cost two statements and most of the relay's CPU.
-        // (Decisions never change, so reading them outside the cursor's transaction is safe.)
-        const rows = await queryDecisionRows<DecisionSelectRow>(this.pool, decisionsAfter(cursor.seq, limit));
-        const last = rows.at(-1);
+        // What this process committed itself it hands on from memory. Else one statement, targets
+        // folded in, through pg: findMany with its targets cost two statements and most of the
+        // relay's CPU. (Decisions never change, so reading them outside the cursor's transaction
+        // is safe.)
+        const recent = this.recent?.after(cursor.seq, limit) ?? [];
+        const decisions =
+          recent.length > 0
+            ? recent
+            : (await queryDecisionRows<DecisionSelectRow>(this.pool, decisionsAfter(cursor.seq, limit))).map(
+                fromRow,
+              );
+        const last = decisions.at(-1);
         if (!last) return 0;
-        await handle(rows.map(fromRow), tx);
+        await handle(decisions, tx);
         await tx.$executeRaw`UPDATE decision_cursors SET seq = ${last.seq}, updated_at = ${now} WHERE name = ${name}`;
-        return rows.length;
+        return decisions.length;
       },
       { timeout: 60_000, maxWait: 10_000 },
     );
