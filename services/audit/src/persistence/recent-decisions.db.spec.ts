@@ -36,17 +36,25 @@ void describe('decisions handed to the relays in memory', () => {
   const readBack = async (seq: bigint) =>
     (await queryDecisionRows<DecisionSelectRow>(audit.pool, decisionsAfter(seq, 100))).map(fromRow);
 
-  /** Runs the relay `name` once and gives what it handed on. */
-  const relayOnce = async (name: string, limit = 100) => {
-    const seen: ChainedDecision[] = [];
-    await outbox.relay(name, limit, audit.clock.now(), async (decisions) => {
-      seen.push(...decisions);
+  /**
+   * Runs each kind of relay once (the fan-out's in a Prisma transaction, the CDEvents publisher's
+   * through pg, each with its own cursor) and gives what it handed on; both must agree.
+   */
+  const relayOnce = async (limit = 100) => {
+    const inTransaction: ChainedDecision[] = [];
+    const outward: ChainedDecision[] = [];
+    await outbox.relay('in-transaction', limit, audit.clock.now(), async (decisions) => {
+      inTransaction.push(...decisions);
     });
-    return seen;
+    await outbox.relayOutward('outward', limit, audit.clock.now(), async (decisions) => {
+      outward.push(...decisions);
+    });
+    assert.deepEqual(outward, inTransaction);
+    return outward;
   };
 
   void it('are exactly the rows a read gives back, and make the same CDEvents', async () => {
-    await relayOnce('from-memory'); // the cursor starts at the head of the (empty) log
+    await relayOnce(); // the cursors start at the head of the (empty) log
     await ingest.ingestBatch([
       decisionEvent({
         id: 'awkward',
@@ -69,8 +77,19 @@ void describe('decisions handed to the relays in memory', () => {
       fromMemory.map((d) => JSON.stringify(cdeventOf(d))),
       stored.map((d) => JSON.stringify(cdeventOf(d))),
     );
-    assert.deepEqual(await relayOnce('from-memory'), fromMemory);
-    assert.deepEqual(await relayOnce('from-memory'), [], 'the cursor moved past them');
+    assert.deepEqual(await relayOnce(), fromMemory);
+    assert.deepEqual(await relayOnce(), [], 'the cursor moved past them');
+  });
+
+  void it('are sent again after a failed send: the cursor stays', async () => {
+    await ingest.ingest(decisionEvent({ id: 'retried', commit: 8 }));
+    await assert.rejects(
+      outbox.relayOutward('outward', 100, audit.clock.now(), () => Promise.reject(new Error('NATS down'))),
+    );
+    assert.deepEqual(
+      (await relayOnce()).map((d) => d.eventId),
+      ['retried'],
+    );
   });
 
   void it('leave out a batch that was rolled back', async () => {
@@ -80,8 +99,8 @@ void describe('decisions handed to the relays in memory', () => {
       fixedIds('01936f00-0000-7000-b000-'),
     );
     await assert.rejects(failing.ingestBatch([decisionEvent({ id: 'rolled-back', commit: 9 })]));
-    assert.deepEqual(recent.after(3n, 10), []);
-    assert.deepEqual(await relayOnce('from-memory'), []);
+    assert.deepEqual(recent.after(4n, 10), []);
+    assert.deepEqual(await relayOnce(), []);
   });
 
   void it('read from Postgres what another replica committed, in seq order, without gaps', async () => {
@@ -93,7 +112,7 @@ void describe('decisions handed to the relays in memory', () => {
         manualClock(),
         fixedIds('01936f00-0000-7000-c000-'),
       );
-      // Seqs 4-5 by the other replica, 6-7 here, 8 there, 9 here.
+      // Seqs 5-6 by the other replica, 7-8 here, 9 there, 10 here.
       await other.ingestBatch([
         decisionEvent({ id: 'o1', commit: 10 }),
         decisionEvent({ id: 'o2', commit: 11 }),
@@ -106,20 +125,20 @@ void describe('decisions handed to the relays in memory', () => {
       await ingest.ingest(decisionEvent({ id: 'm3', commit: 15 }));
 
       const relayed: ChainedDecision[] = [];
-      for (let step = 0; step < 10; step++) relayed.push(...(await relayOnce('from-memory', 2)));
+      for (let step = 0; step < 10; step++) relayed.push(...(await relayOnce(2)));
       assert.deepEqual(
         relayed.map((d) => [d.seq, d.eventId]),
         [
-          [4n, 'o1'],
-          [5n, 'o2'],
-          [6n, 'm1'],
-          [7n, 'm2'],
-          [8n, 'o3'],
-          [9n, 'm3'],
+          [5n, 'o1'],
+          [6n, 'o2'],
+          [7n, 'm1'],
+          [8n, 'm2'],
+          [9n, 'o3'],
+          [10n, 'm3'],
         ],
       );
-      assert.deepEqual(relayed, await readBack(3n));
-      assert.deepEqual(await audit.verifier.verify(), { ok: true, checked: 9 });
+      assert.deepEqual(relayed, await readBack(4n));
+      assert.deepEqual(await audit.verifier.verify(), { ok: true, checked: 10 });
     } finally {
       await otherPrisma.$disconnect();
       await otherPool.end();

@@ -54,7 +54,7 @@ export class CdeventsRelay implements OnApplicationBootstrap, OnApplicationShutd
   }
 
   async step(): Promise<boolean> {
-    const n = await this.outbox.relay(CDEVENTS_CURSOR, BATCH, this.clock.now(), async (decisions) => {
+    const n = await this.outbox.relayOutward(CDEVENTS_CURSOR, BATCH, this.clock.now(), async (decisions) => {
       // All of the batch at once, then every acknowledgement (publishAll): a failure fails the
       // batch, the cursor stays, and the retry's duplicates are dropped by their Nats-Msg-Id.
       await publishAll(

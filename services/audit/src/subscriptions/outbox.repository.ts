@@ -87,13 +87,7 @@ export class OutboxRepository {
     now: Date,
     handle: ((decisions: ChainedDecision[], tx: Prisma.TransactionClient) => Promise<void>) | null,
   ): Promise<number> {
-    if (!this.cursorsCreated.has(name)) {
-      await this.prisma.$executeRaw`
-        INSERT INTO decision_cursors (name, seq, updated_at)
-        SELECT ${name}, COALESCE(MAX(seq), 0), ${now} FROM decisions
-        ON CONFLICT (name) DO NOTHING`;
-      this.cursorsCreated.add(name);
-    }
+    await this.ensureCursor(name, now);
     if (handle === null) {
       await this.prisma.$executeRaw`
         UPDATE decision_cursors c SET seq = h.seq, updated_at = ${now}
@@ -106,17 +100,7 @@ export class OutboxRepository {
         const [cursor] = await tx.$queryRaw<{ seq: bigint }[]>`
           SELECT seq FROM decision_cursors WHERE name = ${name} FOR UPDATE SKIP LOCKED`;
         if (!cursor) return 0;
-        // What this process committed itself it hands on from memory. Else one statement, targets
-        // folded in, through pg: findMany with its targets cost two statements and most of the
-        // relay's CPU. (Decisions never change, so reading them outside the cursor's transaction
-        // is safe.)
-        const recent = this.recent?.after(cursor.seq, limit) ?? [];
-        const decisions =
-          recent.length > 0
-            ? recent
-            : (await queryDecisionRows<DecisionSelectRow>(this.pool, decisionsAfter(cursor.seq, limit))).map(
-                fromRow,
-              );
+        const decisions = await this.decisionsAfter(cursor.seq, limit);
         const last = decisions.at(-1);
         if (!last) return 0;
         await handle(decisions, tx);
@@ -125,6 +109,73 @@ export class OutboxRepository {
       },
       { timeout: 60_000, maxWait: 10_000 },
     );
+  }
+
+  /**
+   * relay for a relay whose effect is outside Postgres (the CDEvents publisher): the same cursor
+   * transaction, through pg instead of a Prisma interactive transaction, whose own work per step
+   * was ~3 ms of the service's CPU (~15 us a decision at full ingest).
+   */
+  async relayOutward(
+    name: string,
+    limit: number,
+    now: Date,
+    send: (decisions: ChainedDecision[]) => Promise<void>,
+  ): Promise<number> {
+    await this.ensureCursor(name, now);
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      try {
+        await client.query('BEGIN');
+        const { rows } = await client.query<{ seq: string }>(
+          'SELECT seq FROM decision_cursors WHERE name = $1 FOR UPDATE SKIP LOCKED',
+          [name],
+        );
+        const cursor = rows[0];
+        const decisions = cursor ? await this.decisionsAfter(BigInt(cursor.seq), limit) : [];
+        const last = decisions.at(-1);
+        if (last) {
+          await send(decisions);
+          await client.query('UPDATE decision_cursors SET seq = $1, updated_at = $2 WHERE name = $3', [
+            last.seq.toString(),
+            now,
+            name,
+          ]);
+        }
+        await client.query('COMMIT');
+        return decisions.length;
+      } catch (e) {
+        await client.query('ROLLBACK').catch((rollback: unknown) => {
+          // The connection is gone (or unusable): the pool must not hand it out again.
+          broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+        });
+        throw e;
+      }
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  private async ensureCursor(name: string, now: Date): Promise<void> {
+    if (this.cursorsCreated.has(name)) return;
+    await this.prisma.$executeRaw`
+      INSERT INTO decision_cursors (name, seq, updated_at)
+      SELECT ${name}, COALESCE(MAX(seq), 0), ${now} FROM decisions
+      ON CONFLICT (name) DO NOTHING`;
+    this.cursorsCreated.add(name);
+  }
+
+  /**
+   * The decisions after a relay's cursor. What this process committed itself comes from memory.
+   * Else one statement, targets folded in, through pg: findMany with its targets cost two
+   * statements and most of the relay's CPU. (Decisions never change, so reading them outside the
+   * cursor's transaction is safe.)
+   */
+  private async decisionsAfter(seq: bigint, limit: number): Promise<ChainedDecision[]> {
+    const recent = this.recent?.after(seq, limit) ?? [];
+    if (recent.length > 0) return recent;
+    return (await queryDecisionRows<DecisionSelectRow>(this.pool, decisionsAfter(seq, limit))).map(fromRow);
   }
 
   async enqueue(
