@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import pg from 'pg';
 import { startAudit } from '@capstan/audit';
@@ -95,6 +96,7 @@ export async function auditIngest(): Promise<BenchResult> {
     const publishSeconds = (performance.now() - publishStart) / 1_000;
 
     const start = performance.now();
+    const cpuAtStart = process.cpuUsage();
     const loadAtStart = loadavg();
     const audit = await startAudit({
       DATABASE_URL: db.url,
@@ -118,6 +120,11 @@ export async function auditIngest(): Promise<BenchResult> {
         600_000,
       );
       const end = performance.now();
+      // CPU per decision, less distorted by other people's load than the rate: this process (the
+      // service, and the bench's one count query per poll) and the database's backends for it.
+      const cpu = process.cpuUsage(cpuAtStart);
+      const serviceUsPerDecision = Math.round((cpu.user + cpu.system) / DECISIONS);
+      const postgresUsPerDecision = Math.round((await backendCpuMicros(client)) / DECISIONS);
       const seconds = (end - start) / 1_000;
       const rate = Math.round(DECISIONS / seconds);
       const steady = first ? Math.round((DECISIONS - first.rows) / ((end - first.at) / 1_000)) : rate;
@@ -140,6 +147,7 @@ export async function auditIngest(): Promise<BenchResult> {
         details: [
           `${DECISIONS} decisions (${targets} target rows) published to JetStream first (${Math.round(DECISIONS / publishSeconds)}/s publish rate), then one audit replica started and drained them: **${seconds.toFixed(1)} s from start to the last commit**, including Nest start-up.`,
           `Once rows appear (start-up done) the rate is ${steady} decisions/s.`,
+          `CPU per decision (from the service's start, start-up included): the audit process ${serviceUsPerDecision} us, its Postgres backends ${postgresUsPerDecision} us.`,
           `Batches of up to 500 decisions, one transaction each under the chain lock (taken with BEGIN in one round trip), acks after commit. The next batch is decoded, turned into records, canonicalized for the hash (a fixed-shape writer, the general canonical walk only for free-form JSON) and serialized to row JSON while the previous one is in Postgres; under the lock only the head is read, one sha256 per row chains it, and one statement writes decisions and targets. The service's CDEvents relay runs meanwhile, republishing every decision (a batch of JetStream publishes with one reply subscription); the webhook fan-out has no Subscriptions and reads nothing.`,
           `Machine load (1/5/15-minute load averages, as \`uptime\` prints them) at the start: ${loadAtStart.map((l) => l.toFixed(1)).join(', ')}; at the end: ${loadavg()
             .map((l) => l.toFixed(1))
@@ -160,4 +168,26 @@ export async function auditIngest(): Promise<BenchResult> {
     await bus.close();
     await db.drop();
   }
+}
+
+/**
+ * CPU time (user + system, microseconds) of the Postgres backends connected to the client's
+ * database, from /proc: the service's pool connections live for the whole run. Backends that
+ * already exited are not counted (there are none in a run: the pool keeps its connections).
+ */
+async function backendCpuMicros(client: pg.Client): Promise<number> {
+  const pids = (
+    await client.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()',
+    )
+  ).rows.map((r) => r.pid);
+  const ticksPerSecond = 100; // USER_HZ on Linux
+  let ticks = 0;
+  for (const pid of pids) {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    // Fields after the command (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    ticks += Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  }
+  return (ticks / ticksPerSecond) * 1_000_000;
 }

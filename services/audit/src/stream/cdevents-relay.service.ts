@@ -17,7 +17,8 @@ import { PollLoop } from '../subscriptions/poll-loop.js';
 import { STREAM_OPTIONS, type StreamOptions } from './stream.config.js';
 
 export const CDEVENTS_CURSOR = 'cdevents';
-const BATCH = 200;
+/** One ingest batch: a relay that keeps up takes each commit whole, from memory. */
+const BATCH = 500;
 
 /**
  * Republishes every recorded decision that has a CDEvent on `<prefix>.cdevents.<type>`, following
