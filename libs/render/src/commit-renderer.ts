@@ -6,6 +6,7 @@ import { buildIgnore, CAPSTANIGNORE, type GitCredentials, type GitMirror } from 
 import { parseRevision } from '@capstan/gitops-core';
 import type { ChartFetcher } from './chart-fetcher.js';
 import { ChartDependencies } from './chart-dependencies.js';
+import type { RemoteFetchGuardOptions } from './remote-fetch-guard.js';
 import { GitChartCheckouts } from './git-charts.js';
 import type { RenderLimits } from './limits.js';
 import { materialize, oversizedFiles } from './repository.js';
@@ -62,6 +63,8 @@ export interface CommitRendererOptions {
   limits?: RenderLimits;
   /** Let kustomizations name remote bases. */
   kustomizeRemoteBases?: boolean;
+  /** How remote bases' fetches are fenced in (the bytes one build may bring in). */
+  remoteFetch?: Partial<RemoteFetchGuardOptions>;
   /** Schemes a HelmRelease's `spec.chart.git` may use (the installation's source policy). */
   sourceSchemes?: readonly string[];
   /** Where `valuesFrom.externalSourceRef` is read (off unless given an allow-list). */
@@ -148,6 +151,7 @@ export class CommitRenderer {
     return {
       ...(o.limits ? { limits: o.limits } : {}),
       ...(o.kustomizeRemoteBases ? { kustomizeRemoteBases: true } : {}),
+      ...(o.remoteFetch ? { remoteFetch: o.remoteFetch } : {}),
       ...(o.sourceSchemes ? { sourceSchemes: o.sourceSchemes } : {}),
       ...(o.urlValues ? { urlValues: o.urlValues } : {}),
     };

@@ -18,3 +18,5 @@ export * from './limits.js';
 export * from './url-guard.js';
 export * from './kustomize-references.js';
 export { OutputTooLargeError } from './exec.js';
+export * from './remote-fetch-guard.js';
+export * from './pinned-http.js';

@@ -15,12 +15,17 @@ import {
   manifestToRenderError,
   parseBoundedYaml,
 } from './limits.js';
+import { RemoteFetchGuard, type RemoteFetchGuardOptions } from './remote-fetch-guard.js';
 import { KUSTOMIZATION_FILES, insideRepository } from './repository.js';
 import { isMapping } from './values.js';
 
 export interface KustomizeOptions {
-  /** Let kustomizations name remote bases (git, HTTP): off by default, they fetch any URL. */
+  /**
+   * Let kustomizations name remote bases (git, HTTP): off by default. When on, kustomize's
+   * fetches go through a RemoteFetchGuard: addresses checked and pinned, bytes bounded.
+   */
   remoteBases?: boolean;
+  remoteFetch?: Partial<RemoteFetchGuardOptions>;
   /** Repository files not written to disk because they are too large (path -> size). */
   oversized?: ReadonlyMap<string, number>;
 }
@@ -39,15 +44,25 @@ export async function kustomizeBuild(
   const names = await readdir(join(root, rel));
   const file = posix.join(rel, KUSTOMIZATION_FILES.find((k) => names.includes(k)) ?? 'kustomization.yaml');
   await assertContained(root, budget, options);
+  const guard = options.remoteBases
+    ? await RemoteFetchGuard.start({ maxBytes: DEFAULT_REMOTE_BYTES, ...options.remoteFetch })
+    : undefined;
   let output: string;
   try {
     // The load restrictor is kustomize's default; said explicitly so a future default cannot widen it.
     output = await runTool(
       kustomize,
       ['build', '--load-restrictor', 'LoadRestrictionsRootOnly', rel === '' ? '.' : rel],
-      { cwd: root, maxBytes: budget.remainingBytes + 1 },
+      {
+        cwd: root,
+        maxBytes: budget.remainingBytes + 1,
+        ...(guard ? { env: { ...inheritedEnv(), ...guard.env() } } : {}),
+      },
     );
   } catch (e) {
+    // What the guard refused is the cause; kustomize's own words only say a fetch failed.
+    if (guard && guard.problems.length > 0 && !(e instanceof OutputTooLargeError))
+      throw new RenderError(file, `kustomize build failed: ${guard.problems.join('; ')}`);
     if (e instanceof OutputTooLargeError)
       throw new LimitExceededError(
         file,
@@ -58,6 +73,8 @@ export async function kustomizeBuild(
     const missing = [...(options.oversized ?? [])].find(([path]) => message.includes(posix.basename(path)));
     if (missing) throw fileTooLarge(missing[0], missing[1], budget.limits.maxFileBytes);
     throw new RenderError(file, `kustomize build failed: ${message}`);
+  } finally {
+    await guard?.close();
   }
   budget.addBytes(file, Buffer.byteLength(output));
   try {
@@ -68,6 +85,16 @@ export async function kustomizeBuild(
     if (e instanceof ManifestError) throw manifestToRenderError(e, 'kustomize output: ');
     throw e;
   }
+}
+
+/** What remote bases may bring into one build unless told otherwise (MAX_REPOSITORY_BYTES's default). */
+const DEFAULT_REMOTE_BYTES = 64 * 1024 * 1024;
+
+/** The service's environment as kustomize would inherit it (PATH, HOME for git), as strings. */
+function inheritedEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return env;
 }
 
 /**

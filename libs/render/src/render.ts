@@ -15,6 +15,7 @@ import {
 import { policyOf, splitByPolicy } from './annotations.js';
 import type { ChartFetcher } from './chart-fetcher.js';
 import { ChartDependencies } from './chart-dependencies.js';
+import type { RemoteFetchGuardOptions } from './remote-fetch-guard.js';
 import { CrossNamespaceRefError, RenderError } from './errors.js';
 import type { GitChartSource } from './git-charts.js';
 import type { RenderedObject } from './helm.js';
@@ -82,6 +83,8 @@ export interface RenderInput {
   oversized?: ReadonlyMap<string, number>;
   /** Let kustomizations name remote bases (off: kustomize would fetch any URL). */
   kustomizeRemoteBases?: boolean;
+  /** How remote bases' fetches are fenced in (addresses checked and pinned, bytes bounded). */
+  remoteFetch?: Partial<RemoteFetchGuardOptions>;
   /**
    * Schemes a HelmRelease's `spec.chart.git` may use (see SourcePolicy); unset: any but local
    * ones, and local ones only when the synced repository is local too.
@@ -215,6 +218,7 @@ export async function render(input: RenderInput): Promise<RenderResult> {
       declared.push(
         ...(await kustomizeBuild(input.kustomize, input.root, entry.path, budget, {
           ...(input.kustomizeRemoteBases ? { remoteBases: true } : {}),
+          ...(input.remoteFetch ? { remoteFetch: input.remoteFetch } : {}),
           ...(input.oversized ? { oversized: input.oversized } : {}),
         })),
       );

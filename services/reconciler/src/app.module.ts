@@ -121,6 +121,7 @@ export class ReconcilerModule {
                 isNamespaced: (apiVersion, kind) => api.isNamespaced(apiVersion, kind),
                 limits: renderLimits(config),
                 kustomizeRemoteBases: config.KUSTOMIZE_REMOTE_BASES,
+                remoteFetch: { maxBytes: config.MAX_REPOSITORY_BYTES },
                 sourceSchemes: config.SOURCE_SCHEMES,
                 urlValues: new GuardedUrlValues({
                   policy: {
