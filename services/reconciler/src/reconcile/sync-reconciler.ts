@@ -41,6 +41,7 @@ import {
   isTerminal,
   summarize,
   type HealthOutcome,
+  type ReconcileFailure,
   type ReconcileOutcome,
   type ReleaseOutcome,
   type RollbackOutcome,
@@ -105,6 +106,8 @@ interface Run {
   client: TenantClient;
   /** The TenancyPolicies governing the Sync's namespace. */
   policies: TenancyPolicy[];
+  /** Why a reference into another namespace refuses this Sync, when one does. */
+  crossNamespace?: ReconcileFailure;
   /** A status was written during the run ("waiting for"): `sync.status` is no longer the server's. */
   statusWritten?: boolean;
 }
@@ -164,8 +167,8 @@ export class SyncReconciler {
   async reconcile(sync: Sync, trigger: ReconcileTrigger, slot?: Slot): Promise<ReconcileOutcome> {
     // A dependency in another namespace is not even read while such references are off: the
     // source phase refuses the Sync, naming the entry, instead of waiting on someone else's Sync.
-    if (!crossNamespaceRefsRefusal(sync, this.config.ALLOW_CROSS_NAMESPACE_REFS))
-      await this.dependencies.check(sync);
+    const crossNamespace = crossNamespaceRefsRefusal(sync, this.config.ALLOW_CROSS_NAMESPACE_REFS);
+    if (!crossNamespace) await this.dependencies.check(sync);
     const run: Run = {
       sync,
       trigger,
@@ -178,6 +181,7 @@ export class SyncReconciler {
       secrets: [],
       client: this.tenants.for(syncIdentity(sync, this.config.DEFAULT_SERVICE_ACCOUNT)),
       policies: [],
+      ...(crossNamespace ? { crossNamespace } : {}),
     };
     // A HelmRelease's objects are read and written as its account (known once the set is built).
     run.options.clientFor = (o) => this.clientOf(run, o).api;
@@ -266,8 +270,7 @@ export class SyncReconciler {
    */
   private async source(run: Run): Promise<SourceSettings> {
     const { trigger } = run;
-    const crossNamespace = crossNamespaceRefsRefusal(run.sync, this.config.ALLOW_CROSS_NAMESPACE_REFS);
-    if (crossNamespace) throw new PhaseFailure(crossNamespace);
+    if (run.crossNamespace) throw new PhaseFailure(run.crossNamespace);
     try {
       run.policies = await this.tenancy.governing(run.sync.metadata.namespace);
     } catch (e) {
