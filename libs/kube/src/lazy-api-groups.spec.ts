@@ -1,11 +1,20 @@
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { registerHooks } from 'node:module';
 import { loadApiGroupsLazily } from './lazy-api-groups.js';
 
 // The hooks must be in place before anything loads the client, so everything else is imported
 // after registering them, as a service's main does.
 loadApiGroupsLazily();
+const loadedModels: string[] = [];
+registerHooks({
+  load(url, context, next) {
+    if (url.includes('/@kubernetes/client-node/dist/gen/models/'))
+      loadedModels.push(url.slice(url.lastIndexOf('/') + 1));
+    return next(url, context);
+  },
+});
 const k = await import('@kubernetes/client-node');
 const { sharedCluster } = await import('@capstan/testing');
 const { createKubeConfig, SecretReader, SecretNotFoundError } = await import('./index.js');
@@ -47,6 +56,15 @@ describe('lazily loaded API groups of @kubernetes/client-node', () => {
     } finally {
       await core.deleteNamespace({ name: ns });
     }
+  });
+
+  it('loads the model classes as one module, exported as before', () => {
+    assert.deepEqual([...new Set(loadedModels)].sort(), ['ObjectSerializer.js', 'all.js']);
+    assert.equal(typeof k.V1Pod, 'function');
+    assert.deepEqual(
+      k.V1Lease.getAttributeTypeMap().map((a) => a.name),
+      ['apiVersion', 'kind', 'metadata', 'spec'],
+    );
   });
 
   it('lists through the custom objects group', async () => {

@@ -1,6 +1,7 @@
 import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { registerHooks } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { MODELS, modelsModule } from './one-module-models.js';
 
 const TYPES = '/@kubernetes/client-node/dist/gen/types/';
 const OBJECT_API = `${TYPES}ObjectParamAPI.js`;
@@ -15,6 +16,8 @@ const SPECIFIER = 'capstan-kube-api-group:';
  * exports as `CoreV1Api`, ...) is served as classes that load their own group when first
  * constructed, from the generated files' own text (that group's `Observable…` and `Object…`
  * classes and its `apis/` module), so what runs is the library's code unchanged.
+ *
+ * The model classes load as one module instead of 757 (one-module-models.ts), from the same text.
  *
  * Call it before anything imports @kubernetes/client-node: a service's main registers it and only
  * then imports the service dynamically (static imports are linked before any code runs). Idempotent.
@@ -36,6 +39,8 @@ export function loadApiGroupsLazily(): void {
     },
     load(url, context, next) {
       if (url.endsWith(OBJECT_API)) return { format: 'module', source: lazyIndex(url), shortCircuit: true };
+      const models = url.includes(MODELS) ? modelsModule(url) : undefined;
+      if (models !== undefined) return { format: 'module', source: models, shortCircuit: true };
       const at = url.lastIndexOf(GROUP);
       if (at >= 0 && url.includes(TYPES))
         return {
