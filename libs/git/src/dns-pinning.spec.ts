@@ -173,6 +173,26 @@ describe('GitMirror connects to the address the policy checked', () => {
     assert.equal(http.seenAuthorization.length, seen);
   });
 
+  it('leaves a URL the operator rewrites to a mirror alone, resolvable or not', async () => {
+    const mirror = new GitMirror(
+      join(root, 'cache-rewritten'),
+      10_000,
+      { 'https://git.example.invalid/': `${http.baseUrl}/` },
+      {
+        policy: new SourcePolicy({
+          schemes: DEFAULT_SOURCE_SCHEMES,
+          checkAddresses: true,
+          resolve: () => Promise.resolve([]),
+        }),
+      },
+    );
+    await mirror.fetch('https://git.example.invalid/app.git');
+    assert.equal(
+      await mirror.resolve('https://git.example.invalid/app.git', { branch: 'main' }),
+      git('rev-parse', 'HEAD'),
+    );
+  });
+
   it('writes the pins git reads', () => {
     const checked = { host: 'git.example.com', addresses: ['192.0.2.7', '2001:db8::7'] };
     assert.deepEqual(pinnedGitConfig('https://git.example.com/org/app.git', checked), [

@@ -89,11 +89,19 @@ export class GitMirror {
       // Checked inside the lock, right before git runs: the addresses checked are the ones git
       // is pinned to, with no fetch queued in between.
       const checked = await this.options.policy?.check(url);
-      if (checked !== undefined && checked.addresses.length === 0 && isIP(checked.host) === 0)
-        throw new GitOperationError('fetch', url, `Could not resolve host: ${checked.host}`);
-      const credentials = await credentialEnv(options.credentials);
       // The mirror keeps the URL as Git names it (its identity); the network sees the rewrite.
       const remote = rewriteUrl(url, this.urlRewrites);
+      // A name git would resolve by itself (http, git://) that the policy could not: a later
+      // answer could be anything, so the fetch fails as git would. A rewritten URL goes elsewhere.
+      if (
+        remote === url &&
+        checked !== undefined &&
+        checked.addresses.length === 0 &&
+        isIP(checked.host) === 0 &&
+        /^(https?|git):\/\//i.test(url)
+      )
+        throw new GitOperationError('fetch', url, `Could not resolve host: ${checked.host}`);
+      const credentials = await credentialEnv(options.credentials);
       // A rewrite is the operator's (a trusted mirror): only the tenant's own URL is pinned.
       const auth = {
         ...credentials,

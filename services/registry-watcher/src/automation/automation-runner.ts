@@ -133,7 +133,12 @@ export class AutomationRunner {
       );
     });
     // git must not resolve a name the policy could not check (a later answer could be anything).
-    if (checked !== undefined && checked.addresses.length === 0 && isIP(checked.host) === 0)
+    if (
+      checked !== undefined &&
+      checked.addresses.length === 0 &&
+      isIP(checked.host) === 0 &&
+      /^(https?|git):\/\//i.test(source.spec.url)
+    )
       throw new GitOperationError('fetch', source.spec.url, `Could not resolve host: ${checked.host}`);
     return checked;
   }
