@@ -125,6 +125,14 @@ export async function auditIngest(): Promise<BenchResult> {
       const cpu = process.cpuUsage(cpuAtStart);
       const serviceUsPerDecision = Math.round((cpu.user + cpu.system) / DECISIONS);
       const postgresUsPerDecision = Math.round((await backendCpuMicros(client)) / DECISIONS);
+      const relayedAtEnd = await relayCursor(client);
+      // How long the CDEvents relay takes to republish the last decision after its commit.
+      await waitFor(
+        'the CDEvents relay at the head',
+        async () => ((await relayCursor(client)) >= DECISIONS ? true : undefined),
+        600_000,
+      );
+      const relayBehindSeconds = (performance.now() - end) / 1_000;
       const seconds = (end - start) / 1_000;
       const rate = Math.round(DECISIONS / seconds);
       const steady = first ? Math.round((DECISIONS - first.rows) / ((end - first.at) / 1_000)) : rate;
@@ -148,6 +156,7 @@ export async function auditIngest(): Promise<BenchResult> {
           `${DECISIONS} decisions (${targets} target rows) published to JetStream first (${Math.round(DECISIONS / publishSeconds)}/s publish rate), then one audit replica started and drained them: **${seconds.toFixed(1)} s from start to the last commit**, including Nest start-up.`,
           `Once rows appear (start-up done) the rate is ${steady} decisions/s.`,
           `CPU per decision (from the service's start, start-up included): the audit process ${serviceUsPerDecision} us, its Postgres backends ${postgresUsPerDecision} us.`,
+          `The CDEvents relay had republished ${relayedAtEnd} decisions at the last commit, and all of them ${relayBehindSeconds.toFixed(1)} s later.`,
           `Batches of up to 500 decisions, one transaction each under the chain lock (taken with BEGIN in one round trip), acks after commit. The next batch is decoded, turned into records, canonicalized for the hash (a fixed-shape writer, the general canonical walk only for free-form JSON) and serialized to row JSON while the previous one is in Postgres; under the lock only the head is read, one sha256 per row chains it, and one statement writes decisions and targets. The service's CDEvents relay runs meanwhile, republishing every decision (a batch of JetStream publishes with one reply subscription); the webhook fan-out has no Subscriptions and reads nothing.`,
           `Machine load (1/5/15-minute load averages, as \`uptime\` prints them) at the start: ${loadAtStart.map((l) => l.toFixed(1)).join(', ')}; at the end: ${loadavg()
             .map((l) => l.toFixed(1))
@@ -168,6 +177,14 @@ export async function auditIngest(): Promise<BenchResult> {
     await bus.close();
     await db.drop();
   }
+}
+
+/** How far the service's CDEvents relay has got (0 before its cursor exists). */
+async function relayCursor(client: pg.Client): Promise<number> {
+  const { rows } = await client.query<{ seq: string }>(
+    "SELECT seq FROM decision_cursors WHERE name = 'cdevents'",
+  );
+  return Number(rows[0]?.seq ?? 0);
 }
 
 /**
