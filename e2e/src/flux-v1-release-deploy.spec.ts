@@ -18,6 +18,7 @@ import { repositoryAndSync } from './support/sync-yaml.js';
 const ada: Person = { name: 'Ada Lovelace', email: 'ada@example.com' };
 
 interface DecisionItem {
+  time: string;
   action: string;
   reason: string;
   message: string;
@@ -211,11 +212,22 @@ ${spec}
     );
     assert.equal(web.status.lastDeployedRevision, `main@sha1:${deployed}`);
     assert.equal((await deployment('web'))?.spec.template.spec.nodeSelector, undefined, 'rolled back');
-    assert.equal(
-      await readObject(platform.api, 'v1', 'ConfigMap', ns, 'web-extra'),
-      undefined,
-      'what the failed upgrade added is deleted',
+    const extra = await readObject<{ metadata: { creationTimestamp?: string } }>(
+      platform.api,
+      'v1',
+      'ConfigMap',
+      ns,
+      'web-extra',
     );
+    if (extra) {
+      const told = (await decisions(sha)).map(
+        (d) =>
+          `${d.time} ${d.action}/${d.reason}: ${(d.changeSet ?? []).map((c) => `${c.kind}/${c.name}=${c.action}`).join(' ')}`,
+      );
+      assert.fail(
+        `what the failed upgrade added is deleted: web-extra created ${extra.metadata.creationTimestamp}; decisions at the commit: ${told.join('; ')}`,
+      );
+    }
     const failed = await waitFor('the rollback is the release failure decision', async () =>
       (await decisions(sha)).find((d) => d.reason === 'ReleaseFailed'),
     );

@@ -107,6 +107,10 @@ export class ReleaseDeployer {
       if (!failure) continue;
       // Helm rolls back upgrades only: a failed install has nothing to go back to.
       if (options.rollback && phase === 'upgrade') {
+        // The drift monitor lets go of the release's objects before the rollback touches them: it
+        // would otherwise see the upgrade's additions deleted and "correct" them back into being.
+        // followRollbacks below hands it the rolled-back objects once they are written.
+        this.followRollbacks(d, [...result.rolledBack, { release, objects: [], changeSet: [] }]);
         const rolled = await this.rollback(d, release, options.rollback).catch((e: unknown) =>
           describeError(e),
         );
@@ -242,8 +246,11 @@ export class ReleaseDeployer {
     const applied = await client.applier.apply(objects, d.options);
     const kept = new Set(applied.changeSet.map(entryKey));
     const deleted: ChangeSetEntry[] = [];
+    // Everything the upgrade's render holds that the deployed revision's does not, as Helm
+    // compares manifests: not only what this attempt created, since an earlier attempt at the
+    // same commit (interrupted, or retried after a transient error) may have created it.
     for (const added of d.releases.entriesOf(release, d.applied.changeSet)) {
-      if (added.action !== 'created' || kept.has(entryKey(added))) continue;
+      if (!LIVE_ACTIONS.has(added.action) || kept.has(entryKey(added))) continue;
       try {
         await client.api.delete(
           {
@@ -326,6 +333,9 @@ export class ReleaseDeployer {
     }
   }
 }
+
+/** Change-set actions after which the object exists in the cluster as the upgrade rendered it. */
+const LIVE_ACTIONS: ReadonlySet<string> = new Set(['created', 'configured', 'unchanged']);
 
 /** The failure's message says what the rollback did, so status and decision carry it. */
 function withRollback(failure: ReleaseFailure): ReleaseFailure {
