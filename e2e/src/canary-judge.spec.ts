@@ -28,7 +28,7 @@ const judgedMetric = (d: DecisionView): Judged | undefined =>
  * The canary-versus-primary judge end to end: Flagger's built-in request-duration (P99 from
  * Linkerd-format histograms that real Prometheus scraped from real podinfo processes), read as a
  * series over the metric's window for both the canary and `<target>-primary`, compared with
- * Mann-Whitney U (direction: increase). A canary 180 ms slower than its primary fails the test
+ * Mann-Whitney U (direction: increase). A canary 300 ms slower than its primary fails the test
  * with the statistic in the audit log; one faster than the primary passes it and is promoted.
  * No absolute threshold is set: the comparison alone decides.
  */
@@ -62,15 +62,16 @@ describe('canary judge: Mann-Whitney U against the primary, end to end', { timeo
   });
 
   it('a slower canary fails the comparison (statistic audited); a faster one passes and is promoted', async () => {
-    // The primary answers in ~20 ms.
-    await stage.deployPodinfo('judged', '1.0.0', { PODINFO_LATENCY_MS: '20' });
+    // The primary answers in ~100 ms: far enough above a fast canary that the scheduling noise
+    // of a loaded 2-core machine (tens of ms on a fresh pod's P99) cannot make it look slower.
+    await stage.deployPodinfo('judged', '1.0.0', { PODINFO_LATENCY_MS: '100' });
     await applyYaml(stage.api, judgedCanary(1));
     await stage.waitPhase('judged', ['Initialized'], 60_000, CAPSTAN);
     // Both sides get traffic the whole time (the comparison needs a series for each).
     const stopCanaryLoad = generateLoad(stage, 'judged-canary');
     const stopPrimaryLoad = generateLoad(stage, 'judged-primary');
     try {
-      await stage.deployPodinfo('judged', '1.0.1', { PODINFO_LATENCY_MS: '200' });
+      await stage.deployPodinfo('judged', '1.0.1', { PODINFO_LATENCY_MS: '400' });
       const failed = await stage.waitPhase('judged', ['Failed', 'Succeeded'], 120_000, CAPSTAN);
       const decisions = await stage.decisions('judged');
       assert.equal(
@@ -87,7 +88,7 @@ describe('canary judge: Mann-Whitney U against the primary, end to end', { timeo
       assert.equal(m.statistic?.test, 'mann-whitney-u');
       assert.ok(m.statistic.pValue < 0.02);
       assert.ok(m.statistic.canaryCount >= 8 && m.statistic.primaryCount >= 8);
-      // P99s on a busy machine carry its own delays; the extra 180 ms shows as the difference.
+      // P99s on a busy machine carry its own delays; the extra 300 ms shows as the difference.
       assert.ok((m.canary ?? 0) > (m.primary ?? Infinity), `canary ${m.canary} primary ${m.primary}`);
 
       // The slow pods' series must leave the window before the next revision is judged.
@@ -101,7 +102,13 @@ describe('canary judge: Mann-Whitney U against the primary, end to end', { timeo
       await stage.deployPodinfo('judged', '1.0.2');
       await stage.waitPhase('judged', ['Progressing', 'Succeeded'], 60_000, CAPSTAN);
       const promoted = await stage.waitPhase('judged', ['Failed', 'Succeeded'], 120_000, CAPSTAN);
-      assert.equal(promoted.phase, 'Succeeded', JSON.stringify(promoted.conditions));
+      assert.equal(
+        promoted.phase,
+        'Succeeded',
+        `the fast canary must be promoted: ${JSON.stringify(promoted.conditions)}; checks: ${JSON.stringify(
+          (await stage.decisions('judged')).slice(-8).map((d) => [d.reason, judgedMetric(d)]),
+        )}`,
+      );
     } finally {
       await stopCanaryLoad();
       await stopPrimaryLoad();
