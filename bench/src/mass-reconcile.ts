@@ -248,6 +248,22 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
   } finally {
     for (const c of children.reverse()) await c.stop();
     await api.delete({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }).catch(() => undefined);
+    // The namespace controller deletes a thousand Deployments and their pods after this returns:
+    // the next run must not share the API server with that (it did, and looked slower for it).
+    await waitFor(
+      `namespace ${ns} gone`,
+      async () =>
+        (await api
+          .read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } })
+          .then(() => false)
+          .catch(() => true))
+          ? true
+          : undefined,
+      10 * 60_000,
+    ).catch(() =>
+      process.stderr.write(`mass-reconcile: namespace ${ns} still terminating after 10 min
+`),
+    );
     await rm(scratch, { recursive: true, force: true });
   }
 }
