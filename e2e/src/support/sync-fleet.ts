@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CoordinationV1Api } from '@kubernetes/client-node';
+import { CoordinationV1Api, type V1Lease } from '@kubernetes/client-node';
 import {
   CapstanResources,
   createKubeConfig,
   shardLeaseSelector,
+  shardOf,
   type ObjectApi,
   type Sync,
 } from '@capstan/kube';
@@ -222,9 +223,7 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 1s}
     replicas: readonly { identity: string }[],
     timeoutMs = 60_000,
   ): Promise<void> {
-    const leases = createKubeConfig(this.env['KUBECONFIG'] ?? '').makeApiClient(CoordinationV1Api);
     const want = [...new Set(replicas.map((r) => r.identity))].sort().join(',');
-    const group = `${this.env['EVENT_PREFIX'] ?? ''}-${service}`;
     const renewMs = (Number(this.env['SHARD_LEASE_SECONDS'] ?? '6') * 1000) / 6;
     let last = '';
     let same = 0;
@@ -232,12 +231,7 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 1s}
     await waitFor(
       `${service} shards held by ${want}`,
       async () => {
-        const items = (
-          await leases.listNamespacedLease({
-            namespace: this.env['POD_NAMESPACE'] ?? 'default',
-            labelSelector: shardLeaseSelector(group),
-          })
-        ).items;
+        const items = await this.shardLeases(service);
         const holders = items.map((l) => `${l.metadata?.name}=${l.spec?.holderIdentity ?? ''}`).sort();
         seen = holders.join(' ');
         const held = [...new Set(items.map((l) => l.spec?.holderIdentity ?? ''))].sort().join(',');
@@ -251,6 +245,31 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 1s}
     ).catch((e: unknown) => {
       throw new Error(`${e instanceof Error ? e.message : String(e)}; last seen: ${seen}`);
     });
+  }
+
+  /** Which replica (identity) holds each shard of `service`, from its shard Leases. */
+  async shardHolders(service: string): Promise<Map<number, string>> {
+    const holders = new Map<number, string>();
+    for (const l of await this.shardLeases(service)) {
+      const shard = /-shard-(\d+)$/.exec(l.metadata?.name ?? '')?.[1];
+      if (shard !== undefined && l.spec?.holderIdentity) holders.set(Number(shard), l.spec.holderIdentity);
+    }
+    return holders;
+  }
+
+  /** The shard a key (`namespace/name`) falls in, as the services compute it. */
+  shardOf(key: string): number {
+    return shardOf(key, Number(this.env['SHARDS'] ?? '32'));
+  }
+
+  private async shardLeases(service: string): Promise<V1Lease[]> {
+    const leases = createKubeConfig(this.env['KUBECONFIG'] ?? '').makeApiClient(CoordinationV1Api);
+    return (
+      await leases.listNamespacedLease({
+        namespace: this.env['POD_NAMESPACE'] ?? 'default',
+        labelSelector: shardLeaseSelector(`${this.env['EVENT_PREFIX'] ?? ''}-${service}`),
+      })
+    ).items;
   }
 
   /** Kill times of the killed replicas, by pid, for step-trace intervals. */
