@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFile, mkdtemp, rm } from 'node:fs/promises';
-import { parse } from 'yaml';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Platform, applyYaml, readObject, repoRoot, waitFor } from '@capstan/e2e';
+import { Platform, applyYaml, readObject, waitFor } from '@capstan/e2e';
 import { PagingRegistry } from '@capstan/testing';
+import { chartSettings } from './chart-settings.js';
 import { startChild } from './child-service.js';
 import { loadImageScanCostConfig } from './image-scan-cost.config.js';
 import { type BenchResult } from './harness.js';
@@ -156,18 +156,4 @@ registry-watcher memory: ${r(idle.rss)} MiB RSS idle (started, watching nothing 
     await registry.stop();
     await rm(logDir, { recursive: true, force: true });
   }
-}
-
-/** The service's NODE_OPTIONS and plain environment as the Helm chart ships them, so the run measures what users get. */
-async function chartSettings(service: string): Promise<{ nodeOptions: string; env: Record<string, string> }> {
-  const values = parse(await readFile(join(repoRoot, 'deploy', 'capstan', 'values.yaml'), 'utf8')) as {
-    services?: Record<string, { nodeOptions?: string; extraEnv?: { name: string; value?: string }[] }>;
-  };
-  const cfg = values.services?.[service];
-  return {
-    nodeOptions: cfg?.nodeOptions ?? '',
-    env: Object.fromEntries(
-      (cfg?.extraEnv ?? []).flatMap((e) => (e.value === undefined ? [] : [[e.name, e.value]])),
-    ),
-  };
 }

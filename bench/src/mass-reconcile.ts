@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { CapstanResources, createKubeConfig, type ObjectApi, type Sync } from '@capstan/kube';
 import { sharedCluster } from '@capstan/testing';
-import { GitRepo, applyYaml, installCrds, objectApi, repoRoot, waitFor } from '@capstan/e2e';
-import { parse } from 'yaml';
+import { GitRepo, applyYaml, installCrds, objectApi, waitFor } from '@capstan/e2e';
 import type { BenchResult } from './harness.js';
+import { chartSettings } from './chart-settings.js';
 import { startChild, type Child } from './child-service.js';
 import { loadMassReconcileConfig } from './mass-reconcile.config.js';
 import { apiServerRequests, requestDelta } from './api-requests.js';
@@ -26,7 +26,7 @@ export async function massReconcile(): Promise<BenchResult> {
   const rows: Run[] = [];
   for (const n of counts) rows.push(await runOnce(n, kubeconfigPath, api, config));
   const largest = rows[rows.length - 1];
-  const nodeOptions = await chartNodeOptions('reconciler');
+  const nodeOptions = (await chartSettings('reconciler')).nodeOptions;
   const r1 = (x: number) => x.toFixed(1);
   const table = rows
     .map(
@@ -198,7 +198,7 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
         ...env,
         KUBECONFIG: reconcilerKubeconfig,
         GIT_CACHE_DIR: join(scratch, 'rec'),
-        NODE_OPTIONS: await chartNodeOptions('reconciler'),
+        NODE_OPTIONS: (await chartSettings('reconciler')).nodeOptions,
       },
       scratch,
       config.BENCH_RECONCILER_ROOT,
@@ -321,12 +321,6 @@ async function allReady(
 }
 
 /** The service's NODE_OPTIONS as the Helm chart ships them, so the run measures what users get. */
-async function chartNodeOptions(service: string): Promise<string> {
-  const values = parse(await readFile(join(repoRoot, 'deploy', 'capstan', 'values.yaml'), 'utf8')) as {
-    services?: Record<string, { nodeOptions?: string }>;
-  };
-  return values.services?.[service]?.nodeOptions ?? '';
-}
 
 async function heapUsed(port: number): Promise<number> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();

@@ -3,6 +3,7 @@ import { SyncFleet, type Replica } from '@capstan/e2e';
 import type { BenchResult } from './harness.js';
 import { loadAverage, rssBytes } from './machine-load.js';
 import { loadScaleOutConfig } from './scale-out.config.js';
+import { chartEnv } from './chart-settings.js';
 import { SoakWorkloads } from './soak-workloads.js';
 
 /**
@@ -22,11 +23,13 @@ export async function soak(): Promise<BenchResult> {
   let workloads: SoakWorkloads | undefined;
   try {
     const services: Replica[] = [
-      await fleet.replicas.start('audit'),
-      await fleet.replicas.start('git-watcher'),
-      await fleet.replicas.start('reconciler'),
-      await fleet.replicas.start('registry-watcher'),
-      await fleet.replicas.start('canary-analyzer'),
+      // Each with the chart's V8 limits and environment: what users run, and what bounds a heap
+      // V8 would otherwise let grow lazily (the first hour-long run had none).
+      await fleet.replicas.start('audit', await chartEnv('audit')),
+      await fleet.replicas.start('git-watcher', await chartEnv('git-watcher')),
+      await fleet.replicas.start('reconciler', await chartEnv('reconciler')),
+      await fleet.replicas.start('registry-watcher', await chartEnv('registry-watcher')),
+      await fleet.replicas.start('canary-analyzer', await chartEnv('canary-analyzer')),
     ];
     await fleet.allReady(fleet.revision, 120_000);
     workloads = await SoakWorkloads.start(fleet);
