@@ -1,5 +1,6 @@
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
+import { gitEnv } from '@capstan/git';
 import { ManifestError, parseManifests, type SourcedObject } from '@capstan/gitops-core';
 import { RenderError, toolMessage } from './errors.js';
 import { OutputTooLargeError, runTool } from './exec.js';
@@ -56,7 +57,7 @@ export async function kustomizeBuild(
       {
         cwd: root,
         maxBytes: budget.remainingBytes + 1,
-        ...(guard ? { env: { ...inheritedEnv(), ...guard.env() } } : {}),
+        ...(guard ? { env: { ...gitEnv(), ...guard.env() } } : {}),
       },
     );
   } catch (e) {
@@ -89,13 +90,6 @@ export async function kustomizeBuild(
 
 /** What remote bases may bring into one build unless told otherwise (MAX_REPOSITORY_BYTES's default). */
 const DEFAULT_REMOTE_BYTES = 64 * 1024 * 1024;
-
-/** The service's environment as kustomize would inherit it (PATH, HOME for git), as strings. */
-function inheritedEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-  return env;
-}
 
 /**
  * kustomize follows relative paths anywhere on the disk and fetches remote bases from any URL;
