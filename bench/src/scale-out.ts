@@ -4,6 +4,7 @@ import { SyncFleet, readTrace, waitFor, type Replica } from '@capstan/e2e';
 import type { BenchResult } from './harness.js';
 import { loadAverage } from './machine-load.js';
 import { loadScaleOutConfig } from './scale-out.config.js';
+import { chartEnv } from './chart-settings.js';
 
 /**
  * Reconciler scale-out: N Syncs (each one ConfigMap from its own folder of one repository)
@@ -23,7 +24,7 @@ export async function reconcilerScaleOut(): Promise<BenchResult> {
       env: { LOG_LEVEL: 'warn' },
     });
     try {
-      await fleet.replicas.start('git-watcher');
+      await fleet.replicas.start('git-watcher', await chartEnv('git-watcher'));
       await waitFor(
         'the repository artifact',
         async () =>
@@ -31,7 +32,8 @@ export async function reconcilerScaleOut(): Promise<BenchResult> {
         120_000,
       );
       const reconcilers: Replica[] = [];
-      for (let i = 0; i < replicas; i++) reconcilers.push(await fleet.replicas.start('reconciler'));
+      for (let i = 0; i < replicas; i++)
+        reconcilers.push(await fleet.replicas.start('reconciler', await chartEnv('reconciler')));
       await shardsSplit(fleet, replicas);
       const started = performance.now();
       await fleet.createSyncs();
@@ -101,9 +103,10 @@ export async function reconcilerFailover(): Promise<BenchResult> {
     env: { LOG_LEVEL: 'warn' },
   });
   try {
-    await fleet.replicas.start('git-watcher');
+    await fleet.replicas.start('git-watcher', await chartEnv('git-watcher'));
     const reconcilers: Replica[] = [];
-    for (let i = 0; i < 3; i++) reconcilers.push(await fleet.replicas.start('reconciler'));
+    for (let i = 0; i < 3; i++)
+      reconcilers.push(await fleet.replicas.start('reconciler', await chartEnv('reconciler')));
     await shardsSplit(fleet, 3);
     await fleet.createSyncs();
     await fleet.allReady(fleet.revision, 10 * 60_000, 1_000);

@@ -19,3 +19,37 @@ export function createPgPool(databaseUrl: string, options: PrismaClientOptions =
   pool.on('error', () => undefined);
   return pool;
 }
+
+/**
+ * Runs `work` in one transaction on one connection of `pool`: `begin` (which may also take a
+ * lock in the same round trip), `work`, COMMIT; on any error ROLLBACK and rethrow. A connection
+ * whose ROLLBACK fails is gone or unusable, so it is released as broken and the pool drops it
+ * instead of handing it out again. So is one whose server end dropped while it was checked out:
+ * pg reports that as an 'error' event on the client, which, unheard, would crash the process.
+ */
+export async function inTransaction<T>(
+  pool: PgPool,
+  work: (client: pg.PoolClient) => Promise<T>,
+  begin = 'BEGIN',
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const dropped = (e: Error) => {
+    broken ??= e;
+  };
+  client.on('error', dropped);
+  try {
+    await client.query(begin);
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (e) {
+    await client.query('ROLLBACK').catch((rollback: unknown) => {
+      broken = rollback instanceof Error ? rollback : new Error(String(rollback));
+    });
+    throw e;
+  } finally {
+    client.off('error', dropped);
+    client.release(broken);
+  }
+}

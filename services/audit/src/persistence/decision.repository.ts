@@ -1,6 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { PoolClient } from 'pg';
-import { Prisma, type PgPool, type PrismaClient } from '@capstan/db';
+import { inTransaction, Prisma, type PgPool, type PrismaClient } from '@capstan/db';
 import { StepHooks } from '@capstan/platform';
 import { GENESIS_HASH, linkHash, type ChainLink } from '../domain/chain.js';
 import type { ChainedDecision, DecisionRecord } from '../domain/decision-record.js';
@@ -79,30 +79,21 @@ export class DecisionRepository {
    */
   async appendPrepared(batch: readonly PreparedDecision[]): Promise<AppendResult[]> {
     if (batch.length === 0) return [];
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      try {
-        // BEGIN and the chain lock in one round trip (simple protocol; the key is a constant).
-        await client.query(`BEGIN; SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`);
-        const { results, placed } = await this.appendLocked(client, batch);
+    // BEGIN and the chain lock in one round trip (simple protocol; the key is a constant).
+    const { results, placed } = await inTransaction(
+      this.pool,
+      async (client) => {
+        const locked = await this.appendLocked(client, batch);
         // The rows are one INSERT, so "between rows" is here: written, chained, not committed.
         this.hooks.step('audit.batch-inserted', batch[0]?.record.eventId);
-        await client.query('COMMIT');
-        // Only now: what the relays take from here must be in the table. (If COMMIT's answer is
-        // lost the batch may be in the table all the same: the relays then read it back.)
-        this.recent?.add(placed.map((p) => asStored(p.prepared.record, p)));
-        return results;
-      } catch (e) {
-        await client.query('ROLLBACK').catch((rollback: unknown) => {
-          // The connection is gone (or unusable): the pool must not hand it out again.
-          broken = rollback instanceof Error ? rollback : new Error(String(rollback));
-        });
-        throw e;
-      }
-    } finally {
-      client.release(broken);
-    }
+        return locked;
+      },
+      `BEGIN; SELECT pg_advisory_xact_lock(${CHAIN_LOCK_KEY})`,
+    );
+    // Only now: what the relays take from here must be in the table. (If COMMIT's answer is
+    // lost the batch may be in the table all the same: the relays then read it back.)
+    this.recent?.add(placed.map((p) => asStored(p.prepared.record, p)));
+    return results;
   }
 
   private async appendLocked(

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { Prisma, type PgPool, type PrismaClient } from '@capstan/db';
+import { inTransaction, Prisma, type PgPool, type PrismaClient } from '@capstan/db';
 import type { ChainedDecision } from '../domain/decision-record.js';
 import { fromRow } from '../persistence/decision-row.js';
 import {
@@ -123,38 +123,24 @@ export class OutboxRepository {
     send: (decisions: ChainedDecision[]) => Promise<void>,
   ): Promise<number> {
     await this.ensureCursor(name, now);
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      try {
-        await client.query('BEGIN');
-        const { rows } = await client.query<{ seq: string }>(
-          'SELECT seq FROM decision_cursors WHERE name = $1 FOR UPDATE SKIP LOCKED',
-          [name],
-        );
-        const cursor = rows[0];
-        const decisions = cursor ? await this.decisionsAfter(BigInt(cursor.seq), limit) : [];
-        const last = decisions.at(-1);
-        if (last) {
-          await send(decisions);
-          await client.query('UPDATE decision_cursors SET seq = $1, updated_at = $2 WHERE name = $3', [
-            last.seq.toString(),
-            now,
-            name,
-          ]);
-        }
-        await client.query('COMMIT');
-        return decisions.length;
-      } catch (e) {
-        await client.query('ROLLBACK').catch((rollback: unknown) => {
-          // The connection is gone (or unusable): the pool must not hand it out again.
-          broken = rollback instanceof Error ? rollback : new Error(String(rollback));
-        });
-        throw e;
+    return inTransaction(this.pool, async (client) => {
+      const { rows } = await client.query<{ seq: string }>(
+        'SELECT seq FROM decision_cursors WHERE name = $1 FOR UPDATE SKIP LOCKED',
+        [name],
+      );
+      const cursor = rows[0];
+      const decisions = cursor ? await this.decisionsAfter(BigInt(cursor.seq), limit) : [];
+      const last = decisions.at(-1);
+      if (last) {
+        await send(decisions);
+        await client.query('UPDATE decision_cursors SET seq = $1, updated_at = $2 WHERE name = $3', [
+          last.seq.toString(),
+          now,
+          name,
+        ]);
       }
-    } finally {
-      client.release(broken);
-    }
+      return decisions.length;
+    });
   }
 
   private async ensureCursor(name: string, now: Date): Promise<void> {
