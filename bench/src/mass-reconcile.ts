@@ -6,7 +6,7 @@ import { CapstanResources, createKubeConfig, type ObjectApi, type Sync } from '@
 import { sharedCluster } from '@capstan/testing';
 import { GitRepo, applyYaml, installCrds, objectApi, waitFor } from '@capstan/e2e';
 import type { BenchResult } from './harness.js';
-import { chartSettings } from './chart-settings.js';
+import { chartEnv, chartSettings } from './chart-settings.js';
 import { startChild, type Child } from './child-service.js';
 import { loadMassReconcileConfig } from './mass-reconcile.config.js';
 import { apiServerRequests, requestDelta } from './api-requests.js';
@@ -26,12 +26,15 @@ export async function massReconcile(): Promise<BenchResult> {
   const rows: Run[] = [];
   for (const n of counts) rows.push(await runOnce(n, kubeconfigPath, api, config));
   const largest = rows[rows.length - 1];
-  const nodeOptions = (await chartSettings('reconciler')).nodeOptions;
+  const { nodeOptions, env: chartExtraEnv } = await chartSettings('reconciler');
+  const extraEnv = Object.entries(chartExtraEnv)
+    .map(([k, v]) => `; ${k}=${v}`)
+    .join('');
   const r1 = (x: number) => x.toFixed(1);
   const table = rows
     .map(
       (r) =>
-        `| ${r.syncs} | ${r1(r.seconds)} | ${r.peakRssMiB.toFixed(0)} | ${r.heapAtPeakMiB.toFixed(0)} | ${r.cpu.map((c) => `${c.name} ${r1(c.cores)}`).join(', ')} |`,
+        `| ${r.syncs} | ${r1(r.seconds)} | ${r.peakRssMiB.toFixed(0)} | ${r.heapAtPeakMiB.toFixed(0)} / ${r.heapTotalAtPeakMiB.toFixed(0)} / ${r.externalAtPeakMiB.toFixed(0)} | ${r.cpu.map((c) => `${c.name} ${r1(c.cores)}`).join(', ')} |`,
     )
     .join('\n');
   const phases = (largest?.phases ?? [])
@@ -42,9 +45,9 @@ export async function massReconcile(): Promise<BenchResult> {
     value: Math.round((largest?.seconds ?? 0) * 10) / 10,
     unit: `s for ${largest?.syncs ?? 0} Syncs`,
     target: '1000 Syncs in 60 s on 2 cores, reconciler RSS < 200 MiB',
-    details: `N Syncs, each a Deployment (1 replica) + Service + ConfigMap from its own folder of one Git repository (spec.wait ${config.BENCH_WAIT}: ${config.BENCH_WAIT === 'true' ? 'Ready means the Deployment is Available' : 'Ready means applied'}), timed from the reconciler's cold start (Syncs and the repository artifact already exist) until every Sync is Ready at the commit. Reconciler concurrency ${config.BENCH_RECONCILE_CONCURRENCY ?? 'default'}, NODE_OPTIONS as the Helm chart sets them (${nodeOptions || 'none'}). Shaped like Flux's mean-time-to-production benchmark (Flux v2.6 on 16 cores: 100 in 28 s, 500 in 2 min 2 s, 1000 in 4 min 16 s; kustomize-controller 175 MiB at 1000). The local control plane runs kube-controller-manager and kube-scheduler with 500 requests/s client limits (their default of 20 would make the Deployment controller the bound).
+    details: `N Syncs, each a Deployment (1 replica) + Service + ConfigMap from its own folder of one Git repository (spec.wait ${config.BENCH_WAIT}: ${config.BENCH_WAIT === 'true' ? 'Ready means the Deployment is Available' : 'Ready means applied'}), timed from the reconciler's cold start (Syncs and the repository artifact already exist) until every Sync is Ready at the commit. Reconciler concurrency ${config.BENCH_RECONCILE_CONCURRENCY ?? 'default'}, NODE_OPTIONS and environment as the Helm chart sets them (${nodeOptions || 'none'}${extraEnv}). Shaped like Flux's mean-time-to-production benchmark (Flux v2.6 on 16 cores: 100 in 28 s, 500 in 2 min 2 s, 1000 in 4 min 16 s; kustomize-controller 175 MiB at 1000). The local control plane runs kube-controller-manager and kube-scheduler with 500 requests/s client limits (their default of 20 would make the Deployment controller the bound).
 
-| Syncs | seconds to all Ready | reconciler peak RSS (MiB) | V8 heap in use at that peak (MiB) | average CPU cores used during the run |
+| Syncs | seconds to all Ready | reconciler peak RSS (MiB) | at that peak: V8 heap in use / V8 heap reserved / external (MiB) | average CPU cores used during the run |
 |---|---|---|---|---|
 ${table}
 
@@ -64,6 +67,9 @@ export interface Run {
   peakRssMiB: number;
   /** V8 heap in use when RSS peaked (the rest is V8's reserve, buffers and code). */
   heapAtPeakMiB: number;
+  /** V8 heap reserved (committed) and memory outside it (Buffers, TLS) when RSS peaked. */
+  heapTotalAtPeakMiB: number;
+  externalAtPeakMiB: number;
   /** Per reconcile phase: how many ran and their mean duration, from the reconciler's histogram. */
   phases: { phase: string; count: number; meanMs: number }[];
   /** What the API server served during the run (every client), `verb resource: n`, largest first. */
@@ -198,7 +204,8 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
         ...env,
         KUBECONFIG: reconcilerKubeconfig,
         GIT_CACHE_DIR: join(scratch, 'rec'),
-        NODE_OPTIONS: (await chartSettings('reconciler')).nodeOptions,
+        // The chart's NODE_OPTIONS and the service's own environment (MALLOC_ARENA_MAX).
+        ...(await chartEnv('reconciler')),
       },
       scratch,
       config.BENCH_RECONCILER_ROOT,
@@ -211,12 +218,12 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
     ];
     const cpuBefore = await Promise.all(watched.map((p) => cpuSeconds(p.pid)));
     let peakRss = 0;
-    let heapAtPeak = 0;
+    let atPeak: HeapAtPeak = { used: 0, total: 0, external: 0 };
     const sampler = setInterval(() => {
       void rssBytes(reconciler.pid).then(async (r) => {
         if (r <= peakRss) return;
         peakRss = r;
-        heapAtPeak = await heapUsed(reconciler.port).catch(() => heapAtPeak);
+        atPeak = await heapAt(reconciler.port).catch(() => atPeak);
       });
     }, 250);
     try {
@@ -235,7 +242,9 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
       syncs: n,
       seconds,
       peakRssMiB: peakRss / 2 ** 20,
-      heapAtPeakMiB: heapAtPeak / 2 ** 20,
+      heapAtPeakMiB: atPeak.used / 2 ** 20,
+      heapTotalAtPeakMiB: atPeak.total / 2 ** 20,
+      externalAtPeakMiB: atPeak.external / 2 ** 20,
       phases,
       requests,
       cpu: watched.map((p, i) => ({
@@ -320,11 +329,22 @@ async function allReady(
   }
 }
 
-/** The service's NODE_OPTIONS as the Helm chart ships them, so the run measures what users get. */
+/** From the service's prom-client default metrics. */
+interface HeapAtPeak {
+  used: number;
+  total: number;
+  external: number;
+}
 
-async function heapUsed(port: number): Promise<number> {
+async function heapAt(port: number): Promise<HeapAtPeak> {
   const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  return Number(/^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
+  const gauge = (name: string) =>
+    Number(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    used: gauge('nodejs_heap_size_used_bytes'),
+    total: gauge('nodejs_heap_size_total_bytes'),
+    external: gauge('nodejs_external_memory_bytes'),
+  };
 }
 
 async function phaseTimes(port: number): Promise<Run['phases']> {
