@@ -104,17 +104,7 @@ export function decisionFor(ctx: DecisionContext, outcome: ReconcileOutcome): De
             ...(outcome.refusals?.length ? { refusals: outcome.refusals } : {}),
           },
         });
-  return {
-    specversion: '1.0',
-    id: stableId('decision', ctx.sync.uid, ctx.triggerId, data.action),
-    source: '/capstan/reconciler',
-    type: DEPLOY_DECISION_RECORDED_V1,
-    subject: `Sync/${ctx.sync.namespace}/${ctx.sync.name}`,
-    time: ctx.now.toISOString(),
-    datacontenttype: 'application/json',
-    correlationid: ctx.correlationId,
-    data,
-  };
+  return recordedDecision(ctx, data, data.action);
 }
 
 /**
@@ -136,17 +126,7 @@ export function prunedDecisionFor(
     targets: deleted.map(({ apiVersion, kind, namespace, name }) => ({ apiVersion, kind, namespace, name })),
     changeSet: deleted,
   });
-  return {
-    specversion: '1.0',
-    id: stableId('decision', ctx.sync.uid, ctx.triggerId, 'pruned'),
-    source: '/capstan/reconciler',
-    type: DEPLOY_DECISION_RECORDED_V1,
-    subject: `Sync/${ctx.sync.namespace}/${ctx.sync.name}`,
-    time: ctx.now.toISOString(),
-    datacontenttype: 'application/json',
-    correlationid: ctx.correlationId,
-    data,
-  };
+  return recordedDecision(ctx, data, 'pruned');
 }
 
 /**
@@ -185,17 +165,7 @@ export function releaseFailedDecisionFor(
       retried: release.failure?.terminal === false,
     },
   });
-  return {
-    specversion: '1.0',
-    id: stableId('decision', ctx.sync.uid, ctx.triggerId, 'release', release.namespace, release.name),
-    source: '/capstan/reconciler',
-    type: DEPLOY_DECISION_RECORDED_V1,
-    subject: `Sync/${ctx.sync.namespace}/${ctx.sync.name}`,
-    time: ctx.now.toISOString(),
-    datacontenttype: 'application/json',
-    correlationid: ctx.correlationId,
-    data,
-  };
+  return recordedDecision(ctx, data, 'release', release.namespace, release.name);
 }
 
 function releaseRef(r: ReleaseOutcome) {
@@ -214,6 +184,29 @@ function releaseHistory(outcome: ReconcileOutcome) {
       ...(r.chart ? { chart: r.chart.name, version: r.chart.version } : {}),
       ...(r.valuesDigest ? { valuesDigest: r.valuesDigest } : {}),
     }));
+}
+
+/**
+ * A Sync's decision as its CloudEvent. The id derives from the Sync, the trigger and `idParts`
+ * (what the decision is about), so a redelivered trigger publishes the same id and JetStream
+ * drops the repeat.
+ */
+function recordedDecision(
+  ctx: DecisionContext,
+  data: DeployDecisionRecordedV1['data'],
+  ...idParts: string[]
+): DeployDecisionRecordedV1 {
+  return {
+    specversion: '1.0',
+    id: stableId('decision', ctx.sync.uid, ctx.triggerId, ...idParts),
+    source: '/capstan/reconciler',
+    type: DEPLOY_DECISION_RECORDED_V1,
+    subject: `Sync/${ctx.sync.namespace}/${ctx.sync.name}`,
+    time: ctx.now.toISOString(),
+    datacontenttype: 'application/json',
+    correlationid: ctx.correlationId,
+    data,
+  };
 }
 
 /** What every decision of a Sync says about who decided, where, when and from which commit. */
