@@ -1,14 +1,7 @@
 import type { CommitVerification } from '@capstan/events';
-import {
-  CustomObjectsApi,
-  PatchStrategy,
-  makeInformer,
-  setHeaderOptions,
-  type Informer,
-  type KubeConfig,
-  type ObjectCache,
-} from '@kubernetes/client-node';
+import { CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import type { Condition, GitRef } from '@capstan/gitops-core';
+import { customInformer, patchCustomStatus, type CustomInformer, type CustomKind } from './custom-kind.js';
 
 export const CAPSTAN_GROUP = 'capstan.dev';
 export const CAPSTAN_VERSION = 'v1alpha1';
@@ -94,6 +87,11 @@ export interface SyncReleaseStatus {
 
 const PLURAL = { GitRepository: 'gitrepositories', Sync: 'syncs' } as const;
 type CapstanKind = keyof typeof PLURAL;
+
+/** A kind of Capstan's own API group (capstan.dev/v1alpha1) by its plural. */
+export function capstanKind(plural: string): CustomKind {
+  return { group: CAPSTAN_GROUP, version: CAPSTAN_VERSION, plural };
+}
 type ResourceOf<K extends CapstanKind> = K extends 'GitRepository' ? GitRepository : Sync;
 
 /** Reads, watches and updates status of Capstan's own custom resources. */
@@ -126,19 +124,8 @@ export class CapstanResources {
   }
 
   /** A cluster-wide informer: one watch for all objects of the kind, resumed by the client on errors. */
-  informer<K extends CapstanKind>(kind: K): Informer<ResourceOf<K>> & ObjectCache<ResourceOf<K>> {
-    const path = `/apis/${CAPSTAN_GROUP}/${CAPSTAN_VERSION}/${PLURAL[kind]}`;
-    return makeInformer(this.kc, path, async () => {
-      const list = (await this.custom.listClusterCustomObject({
-        group: CAPSTAN_GROUP,
-        version: CAPSTAN_VERSION,
-        plural: PLURAL[kind],
-      })) as {
-        items: ResourceOf<K>[];
-        metadata: { resourceVersion?: string };
-      };
-      return list;
-    });
+  informer<K extends CapstanKind>(kind: K): CustomInformer<ResourceOf<K>> {
+    return customInformer(this.kc, this.custom, capstanKind(PLURAL[kind]));
   }
 
   /** Sets an annotation on the object (merge patch of metadata only; spec is untouched). */
@@ -168,18 +155,8 @@ export class CapstanResources {
     name: string,
     status: ResourceOf<K>['status'],
   ): Promise<void> {
-    await this.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: CAPSTAN_GROUP,
-        version: CAPSTAN_VERSION,
-        namespace,
-        plural: PLURAL[kind],
-        name,
-        body: { status },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await patchCustomStatus(this.custom, capstanKind(PLURAL[kind]), namespace, name, status);
   }
 }
 
-export type ResourceInformer<T extends GitRepository | Sync> = Informer<T> & ObjectCache<T>;
+export type ResourceInformer<T extends GitRepository | Sync> = CustomInformer<T>;

@@ -1,18 +1,8 @@
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  type KubeConfig,
-  PatchStrategy,
-  makeInformer,
-  setHeaderOptions,
-  type Informer,
-  type ObjectCache,
-} from '@kubernetes/client-node';
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { capstanKind, customInformer, patchCustomStatus, type CustomInformer } from '@capstan/kube';
 import type { SubscriptionResource, SubscriptionStatus } from './subscription.js';
 
-const GROUP = 'capstan.dev';
-const VERSION = 'v1alpha1';
-const PLURAL = 'subscriptions';
+const SUBSCRIPTIONS = capstanKind('subscriptions');
 
 /** Kubernetes adapter: the Subscription watch, status writes and the HMAC secrets. */
 export class KubeSubscriptions {
@@ -24,24 +14,12 @@ export class KubeSubscriptions {
     this.core = kc.makeApiClient(CoreV1Api);
   }
 
-  informer(): Informer<SubscriptionResource> & ObjectCache<SubscriptionResource> {
-    return makeInformer(this.kc, `/apis/${GROUP}/${VERSION}/${PLURAL}`, async () => {
-      return (await this.custom.listClusterCustomObject({
-        group: GROUP,
-        version: VERSION,
-        plural: PLURAL,
-      })) as {
-        items: SubscriptionResource[];
-        metadata: { resourceVersion?: string };
-      };
-    });
+  informer(): CustomInformer<SubscriptionResource> {
+    return customInformer(this.kc, this.custom, SUBSCRIPTIONS);
   }
 
   async patchStatus(namespace: string, name: string, status: SubscriptionStatus): Promise<void> {
-    await this.custom.patchNamespacedCustomObjectStatus(
-      { group: GROUP, version: VERSION, namespace, plural: PLURAL, name, body: { status } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await patchCustomStatus(this.custom, SUBSCRIPTIONS, namespace, name, status);
   }
 
   /** The `token` key of a Secret, or null when the secret or the key is missing. */

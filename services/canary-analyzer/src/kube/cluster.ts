@@ -1,14 +1,11 @@
 import {
   CustomObjectsApi,
   PatchStrategy,
-  makeInformer,
   setHeaderOptions,
-  type Informer,
   type KubeConfig,
   type KubernetesObject,
-  type ObjectCache,
 } from '@kubernetes/client-node';
-import { ObjectApi } from '@capstan/kube';
+import { ObjectApi, customInformer, patchCustomStatus, type CustomInformer } from '@capstan/kube';
 import type { DeploymentLike, Obj } from '../domain/workload-objects.js';
 import { DeploymentCache } from './deployment-cache.js';
 
@@ -58,13 +55,8 @@ export class Cluster {
     this.custom = kc.makeApiClient(CustomObjectsApi);
   }
 
-  canaryInformer(group: string, version: string): Informer<CanaryResource> & ObjectCache<CanaryResource> {
-    return makeInformer<CanaryResource>(this.kc, `/apis/${group}/${version}/canaries`, async () => {
-      return (await this.custom.listClusterCustomObject({ group, version, plural: 'canaries' })) as {
-        items: CanaryResource[];
-        metadata: { resourceVersion?: string };
-      };
-    });
+  canaryInformer(group: string, version: string): CustomInformer<CanaryResource> {
+    return customInformer(this.kc, this.custom, { group, version, plural: 'canaries' });
   }
 
   async read<T>(apiVersion: string, kind: string, namespace: string, name: string): Promise<T | undefined> {
@@ -134,16 +126,12 @@ export class Cluster {
 
   async patchCanaryStatus(canary: CanaryResource, status: Record<string, unknown>): Promise<void> {
     const [group, version] = canary.apiVersion.split('/') as [string, string];
-    await this.custom.patchNamespacedCustomObjectStatus(
-      {
-        group,
-        version,
-        namespace: canary.metadata.namespace,
-        plural: 'canaries',
-        name: canary.metadata.name,
-        body: { status },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    await patchCustomStatus(
+      this.custom,
+      { group, version, plural: 'canaries' },
+      canary.metadata.namespace,
+      canary.metadata.name,
+      status,
     );
   }
 }

@@ -1,13 +1,5 @@
-import {
-  CustomObjectsApi,
-  PatchStrategy,
-  makeInformer,
-  setHeaderOptions,
-  type Informer,
-  type KubeConfig,
-  type ObjectCache,
-} from '@kubernetes/client-node';
-import { CAPSTAN_GROUP, CAPSTAN_VERSION } from '@capstan/kube';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { capstanKind, customInformer, patchCustomStatus, type CustomInformer } from '@capstan/kube';
 import type { Condition } from '@capstan/gitops-core';
 import type { ReceiverType } from './signature.js';
 
@@ -30,7 +22,7 @@ export interface ReceiverStatus {
   webhookPath?: string;
 }
 
-const PLURAL = 'receivers';
+const RECEIVERS = capstanKind('receivers');
 
 /** Watches Receivers and writes their status; the Kubernetes side of the webhook endpoint. */
 export class ReceiverResources {
@@ -40,20 +32,11 @@ export class ReceiverResources {
     this.custom = kc.makeApiClient(CustomObjectsApi);
   }
 
-  informer(): Informer<Receiver> & ObjectCache<Receiver> {
-    const list = async () =>
-      (await this.custom.listClusterCustomObject({
-        group: CAPSTAN_GROUP,
-        version: CAPSTAN_VERSION,
-        plural: PLURAL,
-      })) as { items: Receiver[]; metadata: { resourceVersion?: string } };
-    return makeInformer(this.kc, `/apis/${CAPSTAN_GROUP}/${CAPSTAN_VERSION}/${PLURAL}`, list);
+  informer(): CustomInformer<Receiver> {
+    return customInformer(this.kc, this.custom, RECEIVERS);
   }
 
   async patchStatus(namespace: string, name: string, status: ReceiverStatus): Promise<void> {
-    await this.custom.patchNamespacedCustomObjectStatus(
-      { group: CAPSTAN_GROUP, version: CAPSTAN_VERSION, namespace, plural: PLURAL, name, body: { status } },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await patchCustomStatus(this.custom, RECEIVERS, namespace, name, status);
   }
 }

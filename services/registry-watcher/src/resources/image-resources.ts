@@ -1,13 +1,5 @@
-import {
-  CustomObjectsApi,
-  PatchStrategy,
-  makeInformer,
-  setHeaderOptions,
-  type Informer,
-  type KubeConfig,
-  type ObjectCache,
-} from '@kubernetes/client-node';
-import { CAPSTAN_GROUP, CAPSTAN_VERSION } from '@capstan/kube';
+import { CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { capstanKind, customInformer, patchCustomStatus, type CustomInformer } from '@capstan/kube';
 import type { ImageKind, ImageObjectOf, StatusOf } from './image-types.js';
 
 const PLURAL: Record<ImageKind, string> = {
@@ -16,7 +8,9 @@ const PLURAL: Record<ImageKind, string> = {
   ImageUpdateAutomation: 'imageupdateautomations',
 };
 
-export type ImageInformer<K extends ImageKind> = Informer<ImageObjectOf<K>> & ObjectCache<ImageObjectOf<K>>;
+export type ImageInformer<K extends ImageKind> = CustomInformer<ImageObjectOf<K>>;
+
+const imageKind = (kind: ImageKind) => capstanKind(PLURAL[kind]);
 
 /** Watches the image automation kinds and writes their status; the Kubernetes side of the service. */
 export class ImageResources {
@@ -27,13 +21,7 @@ export class ImageResources {
   }
 
   informer<K extends ImageKind>(kind: K): ImageInformer<K> {
-    const list = async () =>
-      (await this.custom.listClusterCustomObject({
-        group: CAPSTAN_GROUP,
-        version: CAPSTAN_VERSION,
-        plural: PLURAL[kind],
-      })) as { items: ImageObjectOf<K>[]; metadata: { resourceVersion?: string } };
-    return makeInformer(this.kc, `/apis/${CAPSTAN_GROUP}/${CAPSTAN_VERSION}/${PLURAL[kind]}`, list);
+    return customInformer(this.kc, this.custom, imageKind(kind));
   }
 
   async patchStatus<K extends ImageKind>(
@@ -42,16 +30,6 @@ export class ImageResources {
     name: string,
     status: StatusOf<K>,
   ): Promise<void> {
-    await this.custom.patchNamespacedCustomObjectStatus(
-      {
-        group: CAPSTAN_GROUP,
-        version: CAPSTAN_VERSION,
-        namespace,
-        plural: PLURAL[kind],
-        name,
-        body: { status },
-      },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-    );
+    await patchCustomStatus(this.custom, imageKind(kind), namespace, name, status);
   }
 }
