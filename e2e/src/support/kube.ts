@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseManifests } from '@capstan/gitops-core';
 import { ObjectApi, createKubeConfig, isNotFound } from '@capstan/kube';
+import type { KubernetesObject } from '@kubernetes/client-node';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
@@ -17,7 +18,29 @@ export async function applyYaml(api: ObjectApi, yaml: string, fieldManager = 'ku
   }
 }
 
-/** Installs Capstan's CRDs from the Helm chart's crds/ folder, the single source, and waits for them. */
+/**
+ * Deletes the Syncs and GitRepositories a test file left in `default`. Every later test file's
+ * git-watcher watches the whole cluster and kept polling each leftover's deleted temporary
+ * repository (half of a CI log was those clone warnings). The platforms call this on stop while
+ * they still hold the cluster lock, when no other Capstan runs on the cluster.
+ */
+export async function deleteLeftoverSources(api: ObjectApi): Promise<void> {
+  for (const kind of ['Sync', 'GitRepository']) {
+    // Best effort: a test that stopped the API server must still be able to stop its platform.
+    const { items } = await api
+      .list('capstan.dev/v1alpha1', kind, 'default')
+      .catch(() => ({ items: [] as KubernetesObject[] }));
+    for (const o of items)
+      await api
+        .delete({
+          apiVersion: 'capstan.dev/v1alpha1',
+          kind,
+          metadata: { name: o.metadata?.name ?? '', namespace: 'default' },
+        })
+        .catch(() => undefined);
+  }
+}
+
 /** Installs Capstan's CRDs from the Helm chart's crds/ folder, the single source, and waits for them. */
 export async function installCrds(api: ObjectApi): Promise<void> {
   await installCrdsFrom(api, join(repoRoot, 'deploy/capstan/crds'));

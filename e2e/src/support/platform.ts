@@ -6,7 +6,7 @@ import { startGitWatcher } from '@capstan/git-watcher';
 import { startReconciler } from '@capstan/reconciler';
 import { startAudit } from '@capstan/audit';
 import { createTestDatabase, sharedCluster, type TestDatabase } from '@capstan/testing';
-import { installCrds, objectApi } from './kube.js';
+import { deleteLeftoverSources, installCrds, objectApi } from './kube.js';
 import { lockCluster } from './platform-lock.js';
 import type { ObjectApi } from '@capstan/kube';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -119,6 +119,7 @@ export class Platform {
       await this.stopAudit();
       for (const s of this.others.reverse()) await s.close();
       await this.db.drop();
+      await deleteLeftoverSources(this.api);
     } finally {
       await this.unlock();
     }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { ObjectApi } from '@capstan/kube';
 import { createTestDatabase, freePorts, sharedCluster, type TestDatabase } from '@capstan/testing';
-import { installCrds, objectApi } from './kube.js';
+import { deleteLeftoverSources, installCrds, objectApi } from './kube.js';
 import { lockCluster } from './platform-lock.js';
 import { kubeconfigToken } from './platform.js';
 import { spawnService, type ServiceProcess } from './processes.js';
@@ -134,6 +134,7 @@ export class ProcessPlatform {
       for (const s of [...this.running.values()].reverse()) await s.stop();
       this.running.clear();
       await this.db.drop();
+      await deleteLeftoverSources(this.api);
       await rm(this.scratch, { recursive: true, force: true });
     } finally {
       await this.unlock();
