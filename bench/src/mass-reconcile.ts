@@ -204,7 +204,7 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 10m}
         ...env,
         KUBECONFIG: reconcilerKubeconfig,
         GIT_CACHE_DIR: join(scratch, 'rec'),
-        // The chart's NODE_OPTIONS and the service's own environment (MALLOC_ARENA_MAX).
+        // The chart's NODE_OPTIONS and the reconciler's extraEnv, as the Deployment gets them.
         ...(await chartEnv('reconciler')),
       },
       scratch,

@@ -16,6 +16,8 @@ export async function reconcilerScaleOut(): Promise<BenchResult> {
   const config = loadScaleOutConfig();
   const counts = config.BENCH_SCALE_REPLICAS.split(',').map(Number);
   const rows: { replicas: number; seconds: number; spread: number[]; load: string[] }[] = [];
+  const gitWatcherEnv = await chartEnv('git-watcher');
+  const reconcilerEnv = await chartEnv('reconciler');
   for (const replicas of counts) {
     const load = [await loadAverage()];
     const fleet = await SyncFleet.start({
@@ -24,7 +26,7 @@ export async function reconcilerScaleOut(): Promise<BenchResult> {
       env: { LOG_LEVEL: 'warn' },
     });
     try {
-      await fleet.replicas.start('git-watcher', await chartEnv('git-watcher'));
+      await fleet.replicas.start('git-watcher', gitWatcherEnv);
       await waitFor(
         'the repository artifact',
         async () =>
@@ -33,7 +35,7 @@ export async function reconcilerScaleOut(): Promise<BenchResult> {
       );
       const reconcilers: Replica[] = [];
       for (let i = 0; i < replicas; i++)
-        reconcilers.push(await fleet.replicas.start('reconciler', await chartEnv('reconciler')));
+        reconcilers.push(await fleet.replicas.start('reconciler', reconcilerEnv));
       await shardsSplit(fleet, replicas);
       const started = performance.now();
       await fleet.createSyncs();
@@ -104,9 +106,9 @@ export async function reconcilerFailover(): Promise<BenchResult> {
   });
   try {
     await fleet.replicas.start('git-watcher', await chartEnv('git-watcher'));
+    const reconcilerEnv = await chartEnv('reconciler');
     const reconcilers: Replica[] = [];
-    for (let i = 0; i < 3; i++)
-      reconcilers.push(await fleet.replicas.start('reconciler', await chartEnv('reconciler')));
+    for (let i = 0; i < 3; i++) reconcilers.push(await fleet.replicas.start('reconciler', reconcilerEnv));
     await shardsSplit(fleet, 3);
     await fleet.createSyncs();
     await fleet.allReady(fleet.revision, 10 * 60_000, 1_000);

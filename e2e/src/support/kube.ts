@@ -2,7 +2,7 @@ import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseManifests } from '@capstan/gitops-core';
-import { ObjectApi, createKubeConfig, isNotFound } from '@capstan/kube';
+import { CAPSTAN_API_VERSION, ObjectApi, createKubeConfig, isNotFound } from '@capstan/kube';
 import type { KubernetesObject } from '@kubernetes/client-node';
 
 export const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -28,12 +28,12 @@ export async function deleteLeftoverSources(api: ObjectApi): Promise<void> {
   for (const kind of ['Sync', 'GitRepository']) {
     // Best effort: a test that stopped the API server must still be able to stop its platform.
     const { items } = await api
-      .list('capstan.dev/v1alpha1', kind, 'default')
+      .list(CAPSTAN_API_VERSION, kind, 'default')
       .catch(() => ({ items: [] as KubernetesObject[] }));
     for (const o of items)
       await api
         .delete({
-          apiVersion: 'capstan.dev/v1alpha1',
+          apiVersion: CAPSTAN_API_VERSION,
           kind,
           metadata: { name: o.metadata?.name ?? '', namespace: 'default' },
         })

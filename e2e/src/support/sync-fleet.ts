@@ -8,6 +8,7 @@ import {
   createKubeConfig,
   shardLeaseSelector,
   shardOf,
+  shardOfLease,
   type ObjectApi,
   type Sync,
 } from '@capstan/kube';
@@ -41,6 +42,7 @@ export class SyncFleet {
   revision = '';
   /** Whether each Sync currently has a second object (`<name>-extra`); removing it prunes. */
   extra = false;
+  private leaseApi?: CoordinationV1Api;
 
   private constructor(
     readonly ns: string,
@@ -251,8 +253,8 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 1s}
   async shardHolders(service: string): Promise<Map<number, string>> {
     const holders = new Map<number, string>();
     for (const l of await this.shardLeases(service)) {
-      const shard = /-shard-(\d+)$/.exec(l.metadata?.name ?? '')?.[1];
-      if (shard !== undefined && l.spec?.holderIdentity) holders.set(Number(shard), l.spec.holderIdentity);
+      const shard = shardOfLease(l);
+      if (shard !== undefined && l.spec?.holderIdentity) holders.set(shard, l.spec.holderIdentity);
     }
     return holders;
   }
@@ -263,9 +265,10 @@ spec: {url: "${repo.url}", ref: {branch: main}, interval: 1s}
   }
 
   private async shardLeases(service: string): Promise<V1Lease[]> {
-    const leases = createKubeConfig(this.env['KUBECONFIG'] ?? '').makeApiClient(CoordinationV1Api);
+    // One client for the fleet: waitForShards asks for the Leases every few hundred milliseconds.
+    this.leaseApi ??= createKubeConfig(this.env['KUBECONFIG'] ?? '').makeApiClient(CoordinationV1Api);
     return (
-      await leases.listNamespacedLease({
+      await this.leaseApi.listNamespacedLease({
         namespace: this.env['POD_NAMESPACE'] ?? 'default',
         labelSelector: shardLeaseSelector(`${this.env['EVENT_PREFIX'] ?? ''}-${service}`),
       })

@@ -9,4 +9,3 @@ export * from './verification.js';
 export * from './blobs.js';
 export * from './git-env.js';
 export * from './source-policy.js';
-export { gitEnv } from './git-env.js';

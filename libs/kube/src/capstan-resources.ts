@@ -7,6 +7,11 @@ export const CAPSTAN_GROUP = 'capstan.dev';
 export const CAPSTAN_VERSION = 'v1alpha1';
 export const CAPSTAN_API_VERSION = `${CAPSTAN_GROUP}/${CAPSTAN_VERSION}`;
 
+/** A kind of Capstan's own API group (capstan.dev/v1alpha1) by its plural. */
+export function capstanKind(plural: string): CustomKind {
+  return { group: CAPSTAN_GROUP, version: CAPSTAN_VERSION, plural };
+}
+
 interface Meta {
   name: string;
   namespace: string;
@@ -87,11 +92,6 @@ export interface SyncReleaseStatus {
 
 const PLURAL = { GitRepository: 'gitrepositories', Sync: 'syncs' } as const;
 type CapstanKind = keyof typeof PLURAL;
-
-/** A kind of Capstan's own API group (capstan.dev/v1alpha1) by its plural. */
-export function capstanKind(plural: string): CustomKind {
-  return { group: CAPSTAN_GROUP, version: CAPSTAN_VERSION, plural };
-}
 type ResourceOf<K extends CapstanKind> = K extends 'GitRepository' ? GitRepository : Sync;
 
 /** Reads, watches and updates status of Capstan's own custom resources. */

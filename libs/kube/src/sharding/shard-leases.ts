@@ -39,6 +39,12 @@ export function shardLeaseSelector(group: string): string {
   return `${GROUP_LABEL}=${group},${ROLE_LABEL}=shard`;
 }
 
+/** The shard a shard Lease stands for, from its name (`<group>-shard-<n>`); undefined for others. */
+export function shardOfLease(lease: V1Lease): number | undefined {
+  const shard = /-shard-(\d+)$/.exec(lease.metadata?.name ?? '')?.[1];
+  return shard === undefined ? undefined : Number(shard);
+}
+
 /**
  * Splits keys (Syncs, repositories) between the live replicas of a service with Kubernetes
  * Leases in one namespace:
@@ -185,8 +191,8 @@ export class ShardLeases implements ShardOwnership {
           resourceVersion: lease.metadata?.resourceVersion ?? '',
           present: true,
         });
-      const shard = /-shard-(\d+)$/.exec(lease.metadata?.name ?? '')?.[1];
-      if (role === 'shard' && shard !== undefined) shards.set(Number(shard), lease);
+      const shard = shardOfLease(lease);
+      if (role === 'shard' && shard !== undefined) shards.set(shard, lease);
     }
     const seen = observeMembers(this.sightings, records, this.now(), this.options.leaseMs);
     this.sightings = seen.sightings;
